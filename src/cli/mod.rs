@@ -1,0 +1,673 @@
+//! The command line: options ([`args`]), inputs ([`input`]), header
+//! insertion ([`pipe`]) and the commands themselves (here).
+//!
+//! Exit status: filtering without `--pipe` 0 if any message is spam, 1
+//! otherwise (bsfilter's contract); `--pipe` 0; usage errors 2; internal
+//! errors 3, never 1, because 1 means "clean" to every caller. With `--pipe`
+//! the original message reaches standard output whatever fails.
+
+pub mod args;
+pub mod input;
+pub mod pipe;
+
+use std::ffi::OsString;
+use std::io::{self, BufWriter, Write};
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::path::{Path, PathBuf};
+
+use clap::Parser;
+use rayon::prelude::*;
+
+use crate::engine::{Counting, Counts, Engine};
+use crate::mail::Limits;
+use crate::score::{Method, Outcome, Params, Verdict};
+use crate::store::lmdb::{Lmdb, Mode};
+use crate::store::{self, Action, Class, ExpirePolicy, Store, TrainReport};
+use crate::token::{self, TokenSet, Tokenizer};
+use args::Args;
+use input::{Message, Source};
+
+/// Exit status for "some message is spam".
+pub const EXIT_SPAM: i32 = 0;
+/// Exit status for "no message is spam".
+pub const EXIT_CLEAN: i32 = 1;
+/// Exit status for usage errors.
+pub const EXIT_USAGE: i32 = 2;
+/// Exit status for internal errors (unreadable database, I/O …).
+pub const EXIT_ERROR: i32 = 3;
+
+/// Messages processed per batch (one write transaction when training).
+const BATCH: usize = 1000;
+/// Scans of more inputs than this load every token count into memory first.
+const SNAPSHOT_MIN_INPUTS: usize = 64;
+
+/// An error that ends the command with an exit status.
+#[derive(Debug)]
+pub struct Failure {
+    pub code: i32,
+    pub message: String,
+}
+
+impl Failure {
+    fn internal(message: impl std::fmt::Display) -> Failure {
+        Failure {
+            code: EXIT_ERROR,
+            message: message.to_string(),
+        }
+    }
+
+    fn usage(message: impl std::fmt::Display) -> Failure {
+        Failure {
+            code: EXIT_USAGE,
+            message: message.to_string(),
+        }
+    }
+}
+
+impl From<store::Error> for Failure {
+    fn from(e: store::Error) -> Self {
+        Failure::internal(e)
+    }
+}
+
+impl From<io::Error> for Failure {
+    fn from(e: io::Error) -> Self {
+        Failure::internal(e)
+    }
+}
+
+/// Runs fumi with these arguments (the first is the program name) and
+/// returns the exit status.
+pub fn run(argv: Vec<OsString>) -> i32 {
+    let wants_pipe = argv.iter().any(|a| a == "--pipe");
+    let args = match parse(&argv) {
+        Ok(a) => a,
+        Err(f) => {
+            if f.code != 0 {
+                eprintln!("fumi: {}", f.message.trim_end());
+                if wants_pipe {
+                    // A filter must never eat mail, even when misconfigured.
+                    let _ = io::copy(&mut io::stdin().lock(), &mut io::stdout().lock());
+                }
+            } else {
+                print!("{}", f.message);
+            }
+            return f.code;
+        }
+    };
+    if args.pipe && !args.maintenance() && !args.show_tokens && !args.scan {
+        return run_pipe(&args);
+    }
+    match dispatch(&args) {
+        Ok(code) => code,
+        Err(f) => {
+            eprintln!("fumi: {}", f.message);
+            f.code
+        }
+    }
+}
+
+/// Parses the command line, with the configuration file's options first so
+/// that the command line wins.
+pub fn parse(argv: &[OsString]) -> Result<Args, Failure> {
+    let (home_arg, config_arg) = args::prescan(argv);
+    let mut full: Vec<OsString> = argv.iter().take(1).cloned().collect();
+    if full.is_empty() {
+        full.push("fumi".into());
+    }
+    let home = resolve_home(home_arg.as_deref());
+    let config = config_arg.clone().or_else(|| home.as_ref().map(|h| h.join("fumi.conf")));
+    if let Some(path) = config {
+        match std::fs::read_to_string(&path) {
+            Ok(text) => full.extend(args::config_args(&text)),
+            Err(e) if config_arg.is_some() => {
+                return Err(Failure::usage(format!("config file {}: {e}", path.display())));
+            }
+            Err(_) => {}
+        }
+    }
+    full.extend(argv.iter().skip(1).cloned());
+    let args = match Args::try_parse_from(&full) {
+        Ok(a) => a,
+        Err(e) => {
+            let code = match e.kind() {
+                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => 0,
+                _ => EXIT_USAGE,
+            };
+            return Err(Failure {
+                code,
+                message: e.render().to_string(),
+            });
+        }
+    };
+    validate(&args)?;
+    Ok(args)
+}
+
+fn validate(a: &Args) -> Result<(), Failure> {
+    if !pipe::valid_field_name(&a.header_prefix) {
+        return Err(Failure::usage(format!(
+            "--header-prefix {:?}: only letters, digits and '-' are allowed",
+            a.header_prefix
+        )));
+    }
+    if a.spam_subject_prefix.contains(['\r', '\n']) || a.spam_subject_prefix.len() > 200 {
+        return Err(Failure::usage("--spam-subject-prefix must be one short line"));
+    }
+    for (name, v) in [
+        ("--spam-cutoff", a.spam_cutoff),
+        ("--ham-cutoff", a.ham_cutoff),
+        ("--robx", a.robx),
+        ("--min-dev", a.min_dev),
+        ("--auto-spam-above", Some(a.auto_spam_above)),
+        ("--auto-clean-below", Some(a.auto_clean_below)),
+    ] {
+        if let Some(v) = v
+            && !(0.0..=1.0).contains(&v)
+        {
+            return Err(Failure::usage(format!("{name} {v}: must be between 0 and 1")));
+        }
+    }
+    if let (Some(h), Some(s)) = (a.ham_cutoff, a.spam_cutoff)
+        && h > s
+    {
+        return Err(Failure::usage("--ham-cutoff must not be above --spam-cutoff"));
+    }
+    if a.robs.is_some_and(|s| !(s > 0.0 && s.is_finite())) {
+        return Err(Failure::usage("--robs must be positive"));
+    }
+    if a.list_spam && a.list_clean {
+        return Err(Failure::usage("--list-spam and --list-clean exclude each other"));
+    }
+    Ok(())
+}
+
+/// `--homedir`, else `$FUMI_HOME`, else `~/.fumi`.
+pub fn resolve_home(arg: Option<&Path>) -> Option<PathBuf> {
+    if let Some(h) = arg {
+        return Some(h.to_path_buf());
+    }
+    if let Some(h) = std::env::var_os("FUMI_HOME").filter(|h| !h.is_empty()) {
+        return Some(PathBuf::from(h));
+    }
+    std::env::var_os("HOME")
+        .filter(|h| !h.is_empty())
+        .map(|h| PathBuf::from(h).join(".fumi"))
+}
+
+fn home(args: &Args) -> Result<PathBuf, Failure> {
+    resolve_home(args.homedir.as_deref())
+        .ok_or_else(|| Failure::internal("no home directory: use --homedir or set FUMI_HOME"))
+}
+
+/// The scoring parameters the options select.
+pub fn params(args: &Args) -> Params {
+    let method = Method::from_letters(&args.method).unwrap_or(Method::RobinsonFisher);
+    let mut p = Params {
+        method,
+        spam_cutoff: method.default_spam_cutoff(),
+        ..Params::default()
+    };
+    if let Some(v) = args.spam_cutoff {
+        p.spam_cutoff = v;
+    }
+    p.ham_cutoff = args.ham_cutoff;
+    if let Some(v) = args.robs {
+        p.strength = v;
+    }
+    if let Some(v) = args.robx {
+        p.prior = v;
+    }
+    if let Some(v) = args.min_dev {
+        p.min_dev = v;
+    }
+    if let Some(v) = args.max_clues {
+        p.max_clues = v;
+    }
+    p
+}
+
+/// The engine the options select.
+pub fn engine(args: &Args) -> Engine {
+    let mut opts = token::Options::default();
+    if !args.header_prefix.eq_ignore_ascii_case("spam") {
+        let p = args.header_prefix.to_ascii_lowercase();
+        opts.ignore_headers = vec![format!("x-{p}-flag"), format!("x-{p}-probability"), format!("x-{p}-revision")];
+    }
+    Engine {
+        tokenizer: Tokenizer::new(opts),
+        limits: Limits {
+            max_part_bytes: args.max_part_size.max(1024),
+            ..Limits::default()
+        },
+        params: params(args),
+        counting: Counting::Presence,
+        max_message_bytes: args.max_message_size.max(4096),
+    }
+}
+
+fn say(args: &Args, msg: impl std::fmt::Display) {
+    if args.verbose > 0 && !args.quiet {
+        eprintln!("fumi: {msg}");
+    }
+}
+
+fn warn(args: &Args, msg: impl std::fmt::Display) {
+    if !args.quiet {
+        eprintln!("fumi: {msg}");
+    }
+}
+
+/// Warns when the database was trained with another tokenizer.
+fn check_tokenizer(args: &Args, db: &dyn Store, engine: &Engine) -> Result<(), Failure> {
+    let current = engine.tokenizer.id();
+    let recorded = db.tokenizer_id(&current)?;
+    if recorded != current {
+        warn(
+            args,
+            format!("the database was trained with tokenizer '{recorded}', this fumi uses '{current}'; retrain for best results"),
+        );
+    }
+    Ok(())
+}
+
+fn dispatch(args: &Args) -> Result<i32, Failure> {
+    if args.version {
+        println!("fumi {}", env!("CARGO_PKG_VERSION"));
+        return Ok(0);
+    }
+    let engine = engine(args);
+    if args.show_tokens {
+        return show_tokens(args, &engine);
+    }
+    if args.maintenance() {
+        let home = home(args)?;
+        let mut code = 0;
+        if args.training() {
+            code = train(args, &engine, &home)?;
+        } else if args.update && !args.show_db_status && args.expire.is_none() && args.expire_count.is_none() {
+            say(args, "--update: nothing to do, fumi keeps probabilities current as it learns");
+        }
+        if args.expire.is_some() || args.expire_count.is_some() {
+            let db = Lmdb::open(&home, Mode::Existing)?;
+            let policy = ExpirePolicy {
+                max_age_days: args.expire,
+                max_count: args.expire_count,
+                require_both: true,
+            };
+            let n = db.expire(&policy)?;
+            say(args, format!("expired {n} tokens"));
+        }
+        if args.show_db_status {
+            let db = Lmdb::open(&home, Mode::Existing)?;
+            let mut out = io::stdout().lock();
+            for (k, v) in db.status()? {
+                writeln!(out, "{k}\t{v}")?;
+            }
+        }
+        return Ok(code);
+    }
+    filter(args, &engine)
+}
+
+/// Reads every input, in batches, calling `f` on each batch.
+fn for_each_batch(
+    args: &Args,
+    mut f: impl FnMut(Vec<Message>) -> Result<(), Failure>,
+) -> Result<bool, Failure> {
+    let (sources, errors) = input::expand(&args.files, args.mbox);
+    let mut had_errors = !errors.is_empty();
+    for e in errors {
+        eprintln!("fumi: {e}");
+    }
+    let mut batch: Vec<Message> = Vec::new();
+    let mut bytes = 0usize;
+    for src in &sources {
+        let res = input::read_source(src, &mut |m| {
+            bytes += m.bytes.len();
+            batch.push(m);
+        });
+        if let Err(e) = res {
+            eprintln!("fumi: {e}");
+            had_errors = true;
+        }
+        if batch.len() >= BATCH || bytes >= 256 << 20 {
+            f(std::mem::take(&mut batch))?;
+            bytes = 0;
+        }
+    }
+    if !batch.is_empty() {
+        f(batch)?;
+    }
+    Ok(had_errors)
+}
+
+fn show_tokens(args: &Args, engine: &Engine) -> Result<i32, Failure> {
+    let mut out = BufWriter::new(io::stdout().lock());
+    let mut first = true;
+    let mut io_err = None;
+    let had_errors = for_each_batch(args, |batch| {
+        for m in batch {
+            if args.files.len() > 1 || args.mbox || !first {
+                let _ = writeln!(out, "==> {} <==", m.name);
+            }
+            first = false;
+            let raw = &m.bytes[..m.bytes.len().min(engine.max_message_bytes)];
+            let mail = crate::mail::parse(raw, &engine.limits);
+            engine.tokenizer.tokenize(&mail, &mut |c, t| {
+                if let Err(e) = writeln!(out, "{}\t{t}", c.name()) {
+                    io_err.get_or_insert(e);
+                }
+            });
+        }
+        Ok(())
+    })?;
+    out.flush()?;
+    if let Some(e) = io_err {
+        return Err(e.into());
+    }
+    Ok(if had_errors { EXIT_ERROR } else { 0 })
+}
+
+/// The actions the training flags ask for, unlearning first.
+fn training_actions(args: &Args) -> Vec<Action> {
+    let mut v = Vec::new();
+    if args.sub_clean {
+        v.push(Action::Sub(Class::Clean));
+    }
+    if args.sub_spam {
+        v.push(Action::Sub(Class::Spam));
+    }
+    if args.add_clean {
+        v.push(Action::Add(Class::Clean));
+    }
+    if args.add_spam {
+        v.push(Action::Add(Class::Spam));
+    }
+    v
+}
+
+fn train(args: &Args, engine: &Engine, home: &Path) -> Result<i32, Failure> {
+    let db = Lmdb::open(home, Mode::Create)?;
+    check_tokenizer(args, db, engine)?;
+    let actions = training_actions(args);
+    // bsfilter: with --pipe, --insert-flag says Yes for -s/-C and No for -c/-S.
+    let flag_yes = args.add_spam || args.sub_clean;
+    let mut total = TrainReport::default();
+    let mut out = BufWriter::new(io::stdout().lock());
+    let had_errors = for_each_batch(args, |batch| {
+        let prepared: Vec<(store::Digest, TokenSet)> = batch
+            .par_iter()
+            .map(|m| (engine.digest(&m.bytes), engine.tokens(&m.bytes)))
+            .collect();
+        let ops: Vec<_> = prepared
+            .iter()
+            .flat_map(|(d, t)| actions.iter().map(|&a| engine.train_op(*d, a, t)))
+            .collect();
+        let r = db.train(&ops)?;
+        total.learned += r.learned;
+        total.moved += r.moved;
+        total.unlearned += r.unlearned;
+        total.unchanged += r.unchanged;
+        if args.pipe {
+            for m in &batch {
+                let edit = header_edit(args, None, flag_yes);
+                out.write_all(&pipe::rewrite(&m.bytes, &edit, true))?;
+            }
+        }
+        Ok(())
+    })?;
+    out.flush()?;
+    say(
+        args,
+        format!(
+            "learned {}, moved {}, unlearned {}, unchanged {}",
+            total.learned, total.moved, total.unlearned, total.unchanged
+        ),
+    );
+    Ok(if had_errors { EXIT_ERROR } else { 0 })
+}
+
+/// The header fields `--pipe` sets for a verdict.
+fn header_edit(args: &Args, outcome: Option<&Outcome>, spam: bool) -> pipe::Edit {
+    let mut edit = pipe::Edit::default();
+    let p = &args.header_prefix;
+    if args.insert_revision {
+        edit.fields.push((format!("X-{p}-Revision"), format!("fumi {}", env!("CARGO_PKG_VERSION"))));
+    }
+    if args.insert_flag {
+        edit.fields.push((format!("X-{p}-Flag"), if spam { "Yes" } else { "No" }.to_string()));
+    }
+    if let Some(o) = outcome
+        && args.insert_probability
+    {
+        edit.fields.push((format!("X-{p}-Probability"), format!("{:.6}", o.probability)));
+    }
+    if spam && args.mark_spam_subject && outcome.is_some() {
+        edit.subject_prefix = Some(args.spam_subject_prefix.clone());
+    }
+    edit
+}
+
+/// What `--auto-update` learns for an outcome, if anything.
+fn auto_action(args: &Args, o: &Outcome) -> Option<Action> {
+    if o.probability > args.auto_spam_above && o.verdict == Verdict::Spam {
+        Some(Action::Add(Class::Spam))
+    } else if o.probability < args.auto_clean_below && o.verdict == Verdict::Clean {
+        Some(Action::Add(Class::Clean))
+    } else {
+        None
+    }
+}
+
+/// `--pipe`: one message from standard input to standard output. Whatever
+/// fails, the message goes out unchanged; only a failure to read or write
+/// the message itself gives a non-zero status (so the MDA retries).
+fn run_pipe(args: &Args) -> i32 {
+    if !args.files.is_empty() && !(args.files.len() == 1 && args.files[0].as_os_str() == "-") {
+        return match dispatch_pipe_files(args) {
+            Ok(c) => c,
+            Err(f) => {
+                eprintln!("fumi: {}", f.message);
+                f.code
+            }
+        };
+    }
+    let engine = engine(args);
+    let (head, more) = match input::read_stdin_head(engine.max_message_bytes) {
+        Ok(v) => v,
+        Err(e) => {
+            eprintln!("fumi: reading the message: {e}");
+            return EXIT_ERROR;
+        }
+    };
+    let classified = catch_unwind(AssertUnwindSafe(|| classify_one(args, &engine, &head)));
+    let (output, learn) = match classified {
+        Ok(Ok((db, scored))) => {
+            let spam = scored.outcome.verdict == Verdict::Spam;
+            let edit = header_edit(args, Some(&scored.outcome), spam);
+            let out = catch_unwind(AssertUnwindSafe(|| pipe::rewrite(&head, &edit, !more)));
+            match out {
+                Ok(out) => (out, Some((db, scored))),
+                Err(_) => {
+                    eprintln!("fumi: internal error while inserting headers; message passed through unchanged");
+                    (head.clone(), None)
+                }
+            }
+        }
+        Ok(Err(f)) => {
+            eprintln!("fumi: {}; message passed through unchanged", f.message);
+            (head.clone(), None)
+        }
+        Err(_) => {
+            eprintln!("fumi: internal error; message passed through unchanged");
+            (head.clone(), None)
+        }
+    };
+    let stdout = io::stdout();
+    let mut lock = stdout.lock();
+    let written = lock
+        .write_all(&output)
+        .and_then(|_| if more { io::copy(&mut io::stdin().lock(), &mut lock).map(|_| ()) } else { Ok(()) })
+        .and_then(|_| lock.flush());
+    if let Err(e) = written {
+        eprintln!("fumi: writing the message: {e}");
+        return EXIT_ERROR;
+    }
+    drop(lock);
+    if let Some((db, scored)) = learn {
+        if args.explain {
+            let mut err = io::stderr().lock();
+            let _ = explain(&mut err, "-", &scored.outcome, &scored.tokens);
+        }
+        if args.auto_update
+            && let Some(action) = auto_action(args, &scored.outcome)
+        {
+            let digest = engine.digest(&head);
+            let op = engine.train_op(digest, action, &scored.tokens);
+            match catch_unwind(AssertUnwindSafe(|| db.train(&[op]))) {
+                Ok(Ok(_)) => {}
+                Ok(Err(e)) => eprintln!("fumi: --auto-update: {e}"),
+                Err(_) => eprintln!("fumi: --auto-update: internal error"),
+            }
+        }
+    }
+    0
+}
+
+/// `--pipe` with FILE arguments: each message is written out in turn.
+fn dispatch_pipe_files(args: &Args) -> Result<i32, Failure> {
+    let engine = engine(args);
+    let db = open_for_filter(args, &engine);
+    let mut out = BufWriter::new(io::stdout().lock());
+    let mut ops_msgs = Vec::new();
+    let had_errors = for_each_batch(args, |batch| {
+        for m in batch {
+            let scored = match &db {
+                Ok(db) => engine.score(&m.bytes, &Counts::Store(*db)).map_err(Failure::from),
+                Err(f) => Err(Failure::internal(&f.message)),
+            };
+            match scored {
+                Ok(s) => {
+                    let spam = s.outcome.verdict == Verdict::Spam;
+                    out.write_all(&pipe::rewrite(&m.bytes, &header_edit(args, Some(&s.outcome), spam), true))?;
+                    if args.auto_update
+                        && let Some(a) = auto_action(args, &s.outcome)
+                    {
+                        ops_msgs.push((engine.digest(&m.bytes), a, s.tokens));
+                    }
+                }
+                Err(f) => {
+                    eprintln!("fumi: {}: {}; passed through unchanged", m.name, f.message);
+                    out.write_all(&m.bytes)?;
+                }
+            }
+        }
+        Ok(())
+    })?;
+    out.flush()?;
+    if let Ok(db) = &db
+        && !ops_msgs.is_empty()
+    {
+        let ops: Vec<_> = ops_msgs.iter().map(|(d, a, t)| engine.train_op(*d, *a, t)).collect();
+        if let Err(e) = db.train(&ops) {
+            eprintln!("fumi: --auto-update: {e}");
+        }
+    }
+    Ok(if had_errors { EXIT_ERROR } else { 0 })
+}
+
+fn open_for_filter(args: &Args, engine: &Engine) -> Result<&'static Lmdb, Failure> {
+    let home = home(args)?;
+    let db = Lmdb::open(&home, Mode::Existing)?;
+    check_tokenizer(args, db, engine)?;
+    Ok(db)
+}
+
+fn classify_one(args: &Args, engine: &Engine, raw: &[u8]) -> Result<(&'static Lmdb, crate::engine::Scored), Failure> {
+    let db = open_for_filter(args, engine)?;
+    let scored = engine.score(raw, &Counts::Store(db))?;
+    Ok((db, scored))
+}
+
+/// Prints the clues behind a verdict.
+fn explain(out: &mut dyn Write, name: &str, o: &Outcome, tokens: &TokenSet) -> io::Result<()> {
+    let keys: Vec<&[u8]> = tokens.iter().map(|(k, _)| k).collect();
+    writeln!(
+        out,
+        "# {name}\t{:.6}\t{}\t{} clues of {} tokens",
+        o.probability,
+        o.verdict.name(),
+        o.clues.len(),
+        keys.len()
+    )?;
+    writeln!(out, "# f(w)\tspam\tclean\tcategory\ttoken")?;
+    for c in &o.clues {
+        let (cat, tok) = keys
+            .get(c.index)
+            .and_then(|k| token::set::split_key(k))
+            .map(|(c, t)| (c.name(), t))
+            .unwrap_or(("?", "?"));
+        writeln!(out, "{:.6}\t{}\t{}\t{cat}\t{tok}", c.f, c.counts.spam, c.counts.clean)?;
+    }
+    Ok(())
+}
+
+/// Filtering without `--pipe`: exit status, `--scan`, `--list-*`,
+/// `--explain`, `--auto-update`.
+fn filter(args: &Args, engine: &Engine) -> Result<i32, Failure> {
+    let db = open_for_filter(args, engine)?;
+    let (sources, _) = input::expand(&args.files, args.mbox);
+    let many = sources.len() >= SNAPSHOT_MIN_INPUTS || sources.iter().any(|s| matches!(s, Source::Mbox(_)));
+    let snapshot = if many && args.scan || many && (args.list_spam || args.list_clean) {
+        Some(db.snapshot()?)
+    } else {
+        None
+    };
+    let counts = match &snapshot {
+        Some((t, map)) => Counts::Snapshot(t, map),
+        None => Counts::Store(db),
+    };
+    let mut any_spam = false;
+    let mut out = BufWriter::new(io::stdout().lock());
+    let mut learn: Vec<(store::Digest, Action, TokenSet)> = Vec::new();
+    let had_errors = for_each_batch(args, |batch| {
+        let scored: Vec<_> = batch
+            .par_iter()
+            .map(|m| engine.score(&m.bytes, &counts))
+            .collect();
+        for (m, s) in batch.iter().zip(scored) {
+            let s = s?;
+            let o = &s.outcome;
+            let spam = o.verdict == Verdict::Spam;
+            any_spam |= spam;
+            if args.scan {
+                writeln!(out, "{:.6}\t{}\t{}", o.probability, o.verdict.name(), m.name)?;
+            }
+            if (args.list_spam && spam) || (args.list_clean && o.verdict == Verdict::Clean) {
+                writeln!(out, "{}", m.name)?;
+            }
+            if args.explain {
+                explain(&mut out, &m.name, o, &s.tokens)?;
+            }
+            if !args.scan && !args.explain {
+                say(args, format!("{}\t{:.6}\t{}", m.name, o.probability, o.verdict.name()));
+            }
+            if args.auto_update
+                && let Some(a) = auto_action(args, o)
+            {
+                learn.push((engine.digest(&m.bytes), a, s.tokens));
+            }
+        }
+        Ok(())
+    })?;
+    out.flush()?;
+    if !learn.is_empty() {
+        let ops: Vec<_> = learn.iter().map(|(d, a, t)| engine.train_op(*d, *a, t)).collect();
+        db.train(&ops)?;
+    }
+    if had_errors {
+        return Ok(EXIT_ERROR);
+    }
+    Ok(if any_spam { EXIT_SPAM } else { EXIT_CLEAN })
+}

@@ -1,0 +1,15 @@
+//! fumi (文, "a letter"): a Bayesian spam filter that reads Japanese mail as
+//! well as English, and a drop-in replacement for bsfilter.
+//!
+//! The library follows the data: [`mail`] turns raw bytes into decoded header
+//! fields, texts and part metadata; [`token`] turns those into categorized
+//! tokens; [`store`] keeps per-token counts in LMDB; [`score`] combines token
+//! probabilities into a verdict; [`engine`] strings these together for one
+//! message; [`cli`] is the command line on top.
+
+pub mod cli;
+pub mod engine;
+pub mod mail;
+pub mod score;
+pub mod store;
+pub mod token;

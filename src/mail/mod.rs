@@ -1,0 +1,378 @@
+//! Raw message bytes → decoded header fields, body texts and part metadata.
+//!
+//! `mail-parser` finds the MIME structure; everything that turns bytes into
+//! text (transfer encodings, charsets, RFC 2047, HTML) is done here so that
+//! Japanese labels, sniffing and broken input are handled one way. Parsing
+//! never fails: empty input, input without a header block, broken multipart
+//! structure and garbage encodings all give a [`Mail`], with what could not be
+//! read noted in [`PartInfo::problem`].
+
+pub mod charset;
+pub mod html;
+pub mod rfc2047;
+pub mod transfer;
+
+use mail_parser::{HeaderName, MessageParser, PartType};
+
+/// Bounds on the work spent on one message.
+#[derive(Clone, Debug)]
+pub struct Limits {
+    /// Decoded bytes of text read from each part (the rest is ignored).
+    pub max_part_bytes: usize,
+    /// Parts examined per message.
+    pub max_parts: usize,
+    /// `message/rfc822` nesting followed.
+    pub max_depth: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_part_bytes: 64 * 1024,
+            max_parts: 1000,
+            max_depth: 8,
+        }
+    }
+}
+
+/// A decoded header field.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Field {
+    /// The name as written.
+    pub name: String,
+    /// The value, unfolded and decoded to one line of text.
+    pub value: String,
+}
+
+/// Where a body text came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BodyKind {
+    Plain,
+    Html,
+    /// The Subject of an attached message.
+    InnerSubject,
+}
+
+/// A piece of readable text.
+#[derive(Clone, Debug)]
+pub struct Body {
+    pub kind: BodyKind,
+    pub text: String,
+    /// Link targets found in HTML markup.
+    pub links: Vec<String>,
+}
+
+/// What a leaf MIME part is.
+#[derive(Clone, Debug, Default)]
+pub struct PartInfo {
+    /// `type/subtype`, lower case; empty when the part declares none.
+    pub mime_type: String,
+    /// The declared charset label, lower case.
+    pub charset: Option<String>,
+    /// The attachment file name, decoded.
+    pub filename: Option<String>,
+    /// The Content-Transfer-Encoding, lower case.
+    pub transfer_encoding: Option<String>,
+    /// Something that could not be read: `bad-base64`, `binary-text`.
+    pub problem: Option<&'static str>,
+    /// 0 for the message itself, 1 inside an attached message, …
+    pub depth: usize,
+}
+
+/// A parsed message.
+#[derive(Clone, Debug, Default)]
+pub struct Mail {
+    /// Top-level header fields in order.
+    pub headers: Vec<Field>,
+    /// Readable texts in order.
+    pub bodies: Vec<Body>,
+    /// Every part (leaf, multipart container or attached message) in order.
+    pub parts: Vec<PartInfo>,
+    /// The input had no header block and was read as one body.
+    pub headerless: bool,
+}
+
+impl Mail {
+    /// The first top-level field with this name (case-insensitive).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|f| f.name.eq_ignore_ascii_case(name))
+            .map(|f| f.value.as_str())
+    }
+}
+
+/// Parses and decodes a raw message. Never fails and never panics.
+pub fn parse(raw: &[u8], limits: &Limits) -> Mail {
+    let mut mail = Mail::default();
+    let raw = skip_mbox_from_line(raw);
+    let parsed = if starts_with_header(raw) {
+        MessageParser::new().with_mime_headers().parse(raw)
+    } else {
+        None
+    };
+    match parsed {
+        Some(msg) => walk(&msg, 0, &mut mail, limits),
+        None => {
+            mail.headerless = true;
+            if !raw.is_empty() {
+                let text = decode_text(raw, None, limits);
+                mail.bodies.push(Body {
+                    kind: BodyKind::Plain,
+                    text,
+                    links: Vec::new(),
+                });
+            }
+        }
+    }
+    mail
+}
+
+/// Skips the mbox `From ` line that procmail and mbox files put first.
+pub fn skip_mbox_from_line(raw: &[u8]) -> &[u8] {
+    if raw.starts_with(b"From ") {
+        match memchr::memchr(b'\n', raw) {
+            Some(i) => &raw[i + 1..],
+            None => &[],
+        }
+    } else {
+        raw
+    }
+}
+
+/// Does the input start with a header field (`Name:` with a valid field name)?
+pub fn starts_with_header(raw: &[u8]) -> bool {
+    let name_len = raw.iter().take_while(|&&b| b > b' ' && b < 127 && b != b':').count();
+    if name_len == 0 {
+        return false;
+    }
+    let rest = &raw[name_len..];
+    let blanks = rest.iter().take_while(|&&b| b == b' ' || b == b'\t').count();
+    rest.get(blanks) == Some(&b':')
+}
+
+fn valid_field_name(name: &str) -> bool {
+    !name.is_empty() && name.bytes().all(|b| b > b' ' && b < 127 && b != b':')
+}
+
+fn header_name<'a>(name: &'a HeaderName<'_>) -> &'a str {
+    match name {
+        HeaderName::Other(s) => s.as_ref(),
+        n => n.as_static_str(),
+    }
+}
+
+fn raw_header<'a>(part: &mail_parser::MessagePart<'_>, raw: &'a [u8], name: &str) -> Option<&'a [u8]> {
+    part.headers
+        .iter()
+        .find(|h| header_name(&h.name).eq_ignore_ascii_case(name))
+        .and_then(|h| raw.get(h.offset_start as usize..h.offset_end as usize))
+}
+
+fn walk(msg: &mail_parser::Message<'_>, depth: usize, mail: &mut Mail, limits: &Limits) {
+    let raw: &[u8] = msg.raw_message.as_ref();
+    for (idx, part) in msg.parts.iter().enumerate() {
+        if mail.parts.len() >= limits.max_parts {
+            return;
+        }
+        if idx == 0 {
+            for h in &part.headers {
+                let Some(value) = raw.get(h.offset_start as usize..h.offset_end as usize) else {
+                    continue;
+                };
+                let name = header_name(&h.name);
+                if !valid_field_name(name) {
+                    continue;
+                }
+                if depth == 0 {
+                    mail.headers.push(Field {
+                        name: name.to_string(),
+                        value: rfc2047::decode_header(value).trim().to_string(),
+                    });
+                } else if name.eq_ignore_ascii_case("subject") {
+                    mail.bodies.push(Body {
+                        kind: BodyKind::InnerSubject,
+                        text: rfc2047::decode_header(value),
+                        links: Vec::new(),
+                    });
+                }
+            }
+        }
+        let ctype = raw_header(part, raw, "content-type");
+        let mut info = PartInfo {
+            mime_type: ctype.map(rfc2047::mime_type).unwrap_or_default(),
+            charset: ctype
+                .and_then(|c| rfc2047::header_param(c, "charset"))
+                .map(|c| c.trim().to_ascii_lowercase()),
+            filename: raw_header(part, raw, "content-disposition")
+                .and_then(|d| rfc2047::header_param(d, "filename"))
+                .or_else(|| ctype.and_then(|c| rfc2047::header_param(c, "name")))
+                .filter(|f| !f.trim().is_empty()),
+            transfer_encoding: raw_header(part, raw, "content-transfer-encoding")
+                .map(|v| String::from_utf8_lossy(v).trim().to_ascii_lowercase()),
+            problem: None,
+            depth,
+        };
+        let body_raw = raw
+            .get(part.offset_body as usize..part.offset_end as usize)
+            .unwrap_or_default();
+        match &part.body {
+            PartType::Multipart(_) => mail.parts.push(info),
+            PartType::Message(inner) => {
+                if info.mime_type.is_empty() {
+                    info.mime_type = "message/rfc822".to_string();
+                }
+                mail.parts.push(info);
+                if depth + 1 < limits.max_depth {
+                    walk(inner, depth + 1, mail, limits);
+                }
+            }
+            PartType::Text(_) | PartType::Html(_) | PartType::Binary(_) | PartType::InlineBinary(_) => {
+                let textual = matches!(part.body, PartType::Text(_) | PartType::Html(_))
+                    || info.mime_type.is_empty()
+                    || info.mime_type.starts_with("text/")
+                    || info.mime_type.starts_with("multipart/");
+                let attachment = info.filename.is_some() && !info.mime_type.starts_with("text/");
+                if textual && !attachment {
+                    read_text_part(body_raw, &mut info, mail, limits);
+                }
+                mail.parts.push(info);
+            }
+        }
+    }
+}
+
+fn read_text_part(
+    body_raw: &[u8],
+    info: &mut PartInfo,
+    mail: &mut Mail,
+    limits: &Limits,
+) {
+    // Base64 needs 4/3 of the output, QP up to 3×; read a bounded prefix.
+    let raw_cap = limits.max_part_bytes.saturating_mul(3).max(4096);
+    let body_raw = &body_raw[..body_raw.len().min(raw_cap)];
+    let cte = info.transfer_encoding.as_deref().unwrap_or("");
+    let decoded: std::borrow::Cow<'_, [u8]> = match cte {
+        "base64" => {
+            let b = transfer::base64_decode(body_raw);
+            if b.is_garbage() {
+                info.problem = Some("bad-base64");
+                return;
+            }
+            b.bytes.into()
+        }
+        "quoted-printable" => transfer::qp_decode(body_raw, false).into(),
+        _ => body_raw.into(),
+    };
+    if looks_binary(&decoded) {
+        info.problem = Some("binary-text");
+        return;
+    }
+    let text = decode_text(&decoded, info.charset.as_deref(), limits);
+    if info.mime_type == "text/html" || (info.mime_type.is_empty() && sniff_html(&text)) {
+        let h = html::html_to_text(&text);
+        mail.bodies.push(Body {
+            kind: BodyKind::Html,
+            text: h.text,
+            links: h.links,
+        });
+    } else {
+        mail.bodies.push(Body {
+            kind: BodyKind::Plain,
+            text,
+            links: Vec::new(),
+        });
+    }
+}
+
+/// Charset-decodes at most `max_part_bytes` of text, cut at a character
+/// boundary.
+fn decode_text(bytes: &[u8], charset_label: Option<&str>, limits: &Limits) -> String {
+    let cap = limits.max_part_bytes;
+    let bytes = if bytes.len() > cap * 2 { &bytes[..cap * 2] } else { bytes };
+    let mut text = charset::decode(bytes, charset_label).text.into_owned();
+    if text.len() > cap {
+        let mut end = cap;
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        text.truncate(end);
+    }
+    text
+}
+
+/// Binary data sent as "text": many NULs or control characters.
+fn looks_binary(bytes: &[u8]) -> bool {
+    let sample = &bytes[..bytes.len().min(4096)];
+    if sample.len() < 64 {
+        return false;
+    }
+    let control = sample
+        .iter()
+        .filter(|&&b| b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r' | 0x0c | 0x1b))
+        .count();
+    control * 10 > sample.len()
+}
+
+fn sniff_html(text: &str) -> bool {
+    let head = text.get(..text.len().min(512)).unwrap_or("").to_ascii_lowercase();
+    head.contains("<html") || head.contains("<body") || head.contains("<!doctype html")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(raw: &str) -> Mail {
+        parse(raw.as_bytes(), &Limits::default())
+    }
+
+    #[test]
+    fn empty_and_headerless_input() {
+        let m = p("");
+        assert!(m.headerless && m.bodies.is_empty());
+        let m = p("just some text\nno headers here\n");
+        assert!(m.headerless);
+        assert_eq!(m.bodies[0].text, "just some text\nno headers here\n");
+    }
+
+    #[test]
+    fn simple_message() {
+        let m = p("From: a@example.com\r\nSubject: =?UTF-8?B?54Sh5paZ?=\r\n\r\nhello body\r\n");
+        assert_eq!(m.header("subject"), Some("無料"));
+        assert_eq!(m.header("FROM"), Some("a@example.com"));
+        assert_eq!(m.bodies.len(), 1);
+        assert!(m.bodies[0].text.contains("hello body"));
+    }
+
+    #[test]
+    fn garbage_base64_is_dropped() {
+        let m = p("Content-Type: text/plain\nContent-Transfer-Encoding: base64\n\n\
+                   This is certainly not base64!!! (really) -- it's plain text; with lots of punctuation???\n");
+        assert!(m.bodies.is_empty(), "{m:?}");
+        assert_eq!(m.parts[0].problem, Some("bad-base64"));
+    }
+
+    #[test]
+    fn multipart_without_boundary_is_still_read() {
+        let m = p("Content-Type: multipart/mixed\n\nvisible words here\n");
+        assert!(m.bodies.iter().any(|b| b.text.contains("visible words")), "{m:?}");
+    }
+
+    #[test]
+    fn unused_boundary_is_still_read() {
+        let m = p("Content-Type: multipart/alternative; boundary=\"zzz\"\n\nplain words only\n");
+        assert!(m.bodies.iter().any(|b| b.text.contains("plain words")), "{m:?}");
+    }
+
+    #[test]
+    fn attachment_metadata() {
+        let m = p("Content-Type: multipart/mixed; boundary=b\n\n--b\nContent-Type: text/plain\n\nhi\n\
+                   --b\nContent-Type: application/octet-stream; name=\"x.exe\"\nContent-Transfer-Encoding: base64\n\
+                   Content-Disposition: attachment; filename=\"x.exe\"\n\nTVqQAAMAAAAEAAAA\n--b--\n");
+        let att = m.parts.iter().find(|p| p.filename.is_some()).expect("attachment");
+        assert_eq!(att.filename.as_deref(), Some("x.exe"));
+        assert_eq!(att.mime_type, "application/octet-stream");
+        assert_eq!(m.bodies.len(), 1);
+    }
+}

@@ -1,0 +1,189 @@
+//! Content-Transfer-Encoding decoders (base64, quoted-printable), written to be
+//! tolerant of what real mail contains and to report garbage instead of
+//! passing it on as text.
+
+const INVALID: u8 = 0xff;
+
+const fn base64_table() -> [u8; 256] {
+    let mut t = [INVALID; 256];
+    let alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut i = 0;
+    while i < 64 {
+        t[alphabet[i] as usize] = i as u8;
+        i += 1;
+    }
+    // URL-safe variants appear in some broken mailers.
+    t[b'-' as usize] = 62;
+    t[b'_' as usize] = 63;
+    t
+}
+
+static BASE64: [u8; 256] = base64_table();
+
+/// Result of a lenient base64 decode.
+#[derive(Debug, Default)]
+pub struct Base64 {
+    pub bytes: Vec<u8>,
+    /// Characters that are neither base64, padding nor whitespace.
+    pub invalid: usize,
+    /// Characters that were base64 data.
+    pub valid: usize,
+    /// Blanks inside lines (base64 has none; text sent as "base64" does).
+    pub inner_blanks: usize,
+}
+
+impl Base64 {
+    /// Garbage: too much of the input was not base64 to trust the output.
+    pub fn is_garbage(&self) -> bool {
+        let bad = self.invalid + self.inner_blanks;
+        bad >= 4 && bad * 20 > self.valid
+    }
+}
+
+/// Decodes base64, skipping whitespace, stopping quads at padding, and
+/// counting characters outside the alphabet (which are skipped).
+pub fn base64_decode(input: &[u8]) -> Base64 {
+    let mut out = Vec::with_capacity(input.len() / 4 * 3 + 3);
+    let mut acc: u32 = 0;
+    let mut n = 0u8;
+    let mut invalid = 0usize;
+    let mut valid = 0usize;
+    let mut inner_blanks = 0usize;
+    let mut prev = b'\n';
+    for (i, &c) in input.iter().enumerate() {
+        if (c == b' ' || c == b'\t')
+            && prev != b'\n'
+            && !matches!(input.get(i + 1), None | Some(b'\r') | Some(b'\n') | Some(b' ') | Some(b'\t'))
+        {
+            inner_blanks += 1;
+        }
+        prev = c;
+        let v = BASE64[c as usize];
+        if v == INVALID {
+            match c {
+                b'\r' | b'\n' | b' ' | b'\t' => {}
+                b'=' => {
+                    // Padding: flush what the quad holds and restart.
+                    flush(&mut out, acc, n);
+                    acc = 0;
+                    n = 0;
+                }
+                _ => invalid += 1,
+            }
+            continue;
+        }
+        valid += 1;
+        acc = (acc << 6) | v as u32;
+        n += 1;
+        if n == 4 {
+            out.extend_from_slice(&[(acc >> 16) as u8, (acc >> 8) as u8, acc as u8]);
+            acc = 0;
+            n = 0;
+        }
+    }
+    flush(&mut out, acc, n);
+    Base64 {
+        bytes: out,
+        invalid,
+        valid,
+        inner_blanks,
+    }
+}
+
+fn flush(out: &mut Vec<u8>, acc: u32, n: u8) {
+    match n {
+        2 => out.push((acc >> 4) as u8),
+        3 => {
+            let acc = acc >> 2;
+            out.extend_from_slice(&[(acc >> 8) as u8, acc as u8]);
+        }
+        _ => {}
+    }
+}
+
+fn hex(c: u8) -> Option<u8> {
+    match c {
+        b'0'..=b'9' => Some(c - b'0'),
+        b'A'..=b'F' => Some(c - b'A' + 10),
+        b'a'..=b'f' => Some(c - b'a' + 10),
+        _ => None,
+    }
+}
+
+/// Decodes quoted-printable. Soft line breaks are removed; an `=` that does not
+/// start a valid escape is kept as is.
+pub fn qp_decode(input: &[u8], underscore_is_space: bool) -> Vec<u8> {
+    let mut out = Vec::with_capacity(input.len());
+    let mut i = 0;
+    while i < input.len() {
+        let c = input[i];
+        if c == b'=' {
+            match (input.get(i + 1).copied(), input.get(i + 2).copied()) {
+                (Some(b'\n'), _) => {
+                    i += 2;
+                    continue;
+                }
+                (Some(b'\r'), Some(b'\n')) => {
+                    i += 3;
+                    continue;
+                }
+                (Some(h), Some(l)) => {
+                    if let (Some(h), Some(l)) = (hex(h), hex(l)) {
+                        out.push(h << 4 | l);
+                        i += 3;
+                        continue;
+                    }
+                    // "=  \r\n": soft break with trailing blanks.
+                    let rest = &input[i + 1..];
+                    let blanks = rest.iter().take_while(|&&b| b == b' ' || b == b'\t').count();
+                    match rest.get(blanks) {
+                        Some(b'\n') => {
+                            i += 2 + blanks;
+                            continue;
+                        }
+                        Some(b'\r') if rest.get(blanks + 1) == Some(&b'\n') => {
+                            i += 3 + blanks;
+                            continue;
+                        }
+                        _ => {}
+                    }
+                }
+                _ => {}
+            }
+            out.push(c);
+        } else if c == b'_' && underscore_is_space {
+            out.push(b' ');
+        } else {
+            out.push(c);
+        }
+        i += 1;
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base64_basic_and_folded() {
+        assert_eq!(base64_decode(b"aGVsbG8gd29y\r\nbGQ=").bytes, b"hello world");
+        assert_eq!(base64_decode(b"aGVsbG8").bytes, b"hello");
+        assert!(!base64_decode(b"aGVsbG8gd29ybGQ=").is_garbage());
+    }
+
+    #[test]
+    fn base64_garbage_is_detected() {
+        let text = b"This is not base64 at all! It is plain text, with (punctuation)... \
+                     and more, and more; much more: really!!! ???";
+        assert!(base64_decode(text).is_garbage());
+    }
+
+    #[test]
+    fn qp_soft_breaks_and_escapes() {
+        assert_eq!(qp_decode(b"caf=E9 =\r\nna=EFve=\nx", false), b"caf\xe9 na\xefvex");
+        assert_eq!(qp_decode(b"a=ZZb", false), b"a=ZZb");
+        assert_eq!(qp_decode(b"a_b", true), b"a b");
+        assert_eq!(qp_decode(b"end=  \r\nnext", false), b"endnext");
+    }
+}

@@ -1,0 +1,6 @@
+//! The `fumi` binary: everything is in the library; see `fumi::cli`.
+
+fn main() {
+    let code = fumi::cli::run(std::env::args_os().collect());
+    std::process::exit(code);
+}

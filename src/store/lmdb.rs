@@ -1,0 +1,643 @@
+//! The LMDB store: one environment per home directory, with three named
+//! databases:
+//!
+//! * `tokens`: key `[category] ++ token`, value three varints (spam count,
+//!   clean count, last-trained day);
+//! * `trained`: key the 16-byte digest of a trained message, value its class
+//!   and the day it was trained;
+//! * `meta`: message counts, format version, tokenizer id, dates.
+//!
+//! Every training batch is one write transaction, so the message counts can
+//! never disagree with the token counts, whatever kills the process. Readers
+//! never block; writers from several processes take turns on LMDB's lock. A
+//! full map is grown and the transaction retried; a map grown by another
+//! process is adopted.
+
+use std::collections::HashMap;
+use std::fs;
+use std::os::unix::fs::{DirBuilderExt, MetadataExt};
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, OnceLock};
+
+use heed::types::Bytes;
+use heed::{CommitOrAbort, Database, Env, EnvFlags, EnvOpenOptions, RoTxn, RwTxn, WithoutTls};
+use rustc_hash::FxHashMap;
+
+use super::{
+    Action, Class, Error, ExpirePolicy, Result, Snapshot, Store, Totals, TokenCounts, TrainOp,
+    TrainReport, decode_counts, encode_counts, today,
+};
+
+/// The on-disk format this code writes.
+pub const FORMAT_VERSION: u32 = 1;
+
+const DEFAULT_MAP_SIZE: usize = 256 << 20;
+const MAX_MAP_SIZE: usize = 1 << 40;
+
+/// How to open a home.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// Create the home and the database if needed (training).
+    Create,
+    /// The database must exist; open it for writing if possible, otherwise
+    /// read-only (filtering).
+    Existing,
+}
+
+type Db = Database<'static, Bytes, Bytes>;
+
+/// An open LMDB home.
+pub struct Lmdb {
+    env: &'static Env<WithoutTls>,
+    tokens: Db,
+    trained: Db,
+    meta: Db,
+    read_only: bool,
+    path: PathBuf,
+    /// Serializes resizes and write transactions inside this process.
+    write_lock: Mutex<()>,
+}
+
+fn registry() -> &'static Mutex<HashMap<PathBuf, &'static Lmdb>> {
+    static R: OnceLock<Mutex<HashMap<PathBuf, &'static Lmdb>>> = OnceLock::new();
+    R.get_or_init(Default::default)
+}
+
+/// Initial map size: `FUMI_MAP_SIZE` (bytes) if set, for tests of growth.
+fn initial_map_size() -> usize {
+    std::env::var("FUMI_MAP_SIZE")
+        .ok()
+        .and_then(|v| v.parse::<usize>().ok())
+        .map(|v| v.max(64 << 10) / 4096 * 4096)
+        .unwrap_or(DEFAULT_MAP_SIZE)
+}
+
+fn check_permissions(path: &Path) -> Result<()> {
+    for p in [path.to_path_buf(), path.join("data.mdb")] {
+        if let Ok(md) = fs::metadata(&p)
+            && md.mode() & 0o022 != 0
+        {
+            return Err(Error::Insecure(p.display().to_string()));
+        }
+    }
+    Ok(())
+}
+
+impl Lmdb {
+    /// Opens (or with [`Mode::Create`] creates) the database in `dir`. One
+    /// process opens a home once; later calls return the same handle.
+    pub fn open(dir: &Path, mode: Mode) -> Result<&'static Lmdb> {
+        if mode == Mode::Create {
+            fs::DirBuilder::new().recursive(true).mode(0o700).create(dir)?;
+        } else if !dir.join("data.mdb").is_file() {
+            return Err(Error::Missing(dir.display().to_string()));
+        }
+        let key = fs::canonicalize(dir)?;
+        let mut reg = registry().lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(db) = reg.get(&key) {
+            return Ok(db);
+        }
+        check_permissions(&key)?;
+        let db = match Self::open_env(&key, false, initial_map_size()) {
+            Ok(db) => db,
+            Err(Error::Io(e))
+                if mode == Mode::Existing
+                    && matches!(e.kind(), std::io::ErrorKind::PermissionDenied | std::io::ErrorKind::ReadOnlyFilesystem) =>
+            {
+                Self::open_env(&key, true, initial_map_size())?
+            }
+            Err(Error::Lmdb(heed::Error::Mdb(heed::MdbError::Other(code))))
+                if mode == Mode::Existing && (code == libc_eacces() || code == libc_erofs()) =>
+            {
+                Self::open_env(&key, true, initial_map_size())?
+            }
+            Err(e) => return Err(e),
+        };
+        let db: &'static Lmdb = Box::leak(Box::new(db));
+        reg.insert(key, db);
+        Ok(db)
+    }
+
+    fn open_env(path: &Path, read_only: bool, map_size: usize) -> Result<Lmdb> {
+        let mut opts = EnvOpenOptions::new().read_txn_without_tls();
+        opts.map_size(map_size).max_dbs(4).max_readers(510);
+        if read_only {
+            // SAFETY: READ_ONLY only restricts what this process may do.
+            unsafe {
+                opts.flags(EnvFlags::READ_ONLY);
+            }
+        }
+        // SAFETY: the environment is opened once per process (see the
+        // registry) and never closed, and its files are only used by LMDB.
+        let env = unsafe { opts.open(path)? };
+        let env: &'static Env<WithoutTls> = Box::leak(Box::new(env));
+        if !read_only {
+            let _ = env.clear_stale_readers();
+        }
+        let (tokens, trained, meta) = if read_only {
+            let rtxn = env.read_txn()?;
+            env.open_databases_and_commit(rtxn, |opener, rtxn| {
+                let t = opener.open_database::<Bytes, Bytes>(rtxn, Some("tokens"))?;
+                let d = opener.open_database::<Bytes, Bytes>(rtxn, Some("trained"))?;
+                let m = opener.open_database::<Bytes, Bytes>(rtxn, Some("meta"))?;
+                match (t, d, m) {
+                    (Some(t), Some(d), Some(m)) => Ok(CommitOrAbort::Commit((t, d, m))),
+                    _ => Ok::<_, heed::Error>(CommitOrAbort::Abort(())),
+                }
+            })?
+            .commit()
+            .ok_or_else(|| Error::Corrupt("missing tables".into()))?
+        } else {
+            let wtxn = env.write_txn()?;
+            env.create_databases_and_commit(wtxn, |opener, wtxn| {
+                let t = opener.create_database::<Bytes, Bytes>(wtxn, Some("tokens"))?;
+                let d = opener.create_database::<Bytes, Bytes>(wtxn, Some("trained"))?;
+                let m = opener.create_database::<Bytes, Bytes>(wtxn, Some("meta"))?;
+                if m.get(wtxn, b"format")?.is_none() {
+                    m.put(wtxn, b"format", &FORMAT_VERSION.to_le_bytes())?;
+                    m.put(wtxn, b"created", &today().to_le_bytes())?;
+                }
+                Ok::<_, heed::Error>(CommitOrAbort::<_, ()>::Commit((t, d, m)))
+            })?
+            .commit()
+            .ok_or_else(|| Error::Corrupt("cannot create tables".into()))?
+        };
+        let db = Lmdb {
+            env,
+            tokens,
+            trained,
+            meta,
+            read_only,
+            path: path.to_path_buf(),
+            write_lock: Mutex::new(()),
+        };
+        let version = db.read(|r| db.meta_u64(r, b"format"))?;
+        if version > FORMAT_VERSION as u64 {
+            return Err(Error::Version(version as u32));
+        }
+        Ok(db)
+    }
+
+    /// Is the database open read-only?
+    pub fn is_read_only(&self) -> bool {
+        self.read_only
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Runs `f` in a read transaction, adopting a map grown by another process.
+    fn read<T>(&self, f: impl Fn(&RoTxn<'_>) -> Result<T>) -> Result<T> {
+        for _ in 0..8 {
+            match self.env.read_txn() {
+                Ok(rtxn) => return f(&rtxn),
+                Err(heed::Error::Mdb(heed::MdbError::MapResized)) => self.adopt_map()?,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(Error::Corrupt("the map keeps being resized".into()))
+    }
+
+    fn adopt_map(&self) -> Result<()> {
+        let _g = self.write_lock.lock().unwrap_or_else(|e| e.into_inner());
+        // SAFETY: resize(0) adopts the size set by another process; no
+        // transaction of this process is open while the write lock is held
+        // by a caller that is between transactions.
+        unsafe { self.env.resize(0)? };
+        Ok(())
+    }
+
+    /// Runs `f` in a write transaction and commits; on a full map, grows it
+    /// and runs `f` again from scratch.
+    fn write<T>(&self, f: impl Fn(&mut RwTxn<'_>) -> Result<T>) -> Result<T> {
+        if self.read_only {
+            return Err(Error::ReadOnly);
+        }
+        let _g = self.write_lock.lock().unwrap_or_else(|e| e.into_inner());
+        for _ in 0..40 {
+            let mut wtxn = match self.env.write_txn() {
+                Ok(w) => w,
+                Err(heed::Error::Mdb(heed::MdbError::MapResized)) => {
+                    // SAFETY: no transaction of ours is open (write lock held).
+                    unsafe { self.env.resize(0)? };
+                    continue;
+                }
+                Err(e) => return Err(e.into()),
+            };
+            let full = match f(&mut wtxn) {
+                Ok(v) => match wtxn.commit() {
+                    Ok(()) => return Ok(v),
+                    Err(heed::Error::Mdb(heed::MdbError::MapFull)) => true,
+                    Err(e) => return Err(e.into()),
+                },
+                Err(Error::Lmdb(heed::Error::Mdb(heed::MdbError::MapFull))) => {
+                    wtxn.abort();
+                    true
+                }
+                Err(e) => return Err(e),
+            };
+            if full {
+                let size = self.env.info().map_size;
+                if size >= MAX_MAP_SIZE {
+                    return Err(Error::Lmdb(heed::Error::Mdb(heed::MdbError::MapFull)));
+                }
+                // SAFETY: the transaction was dropped; the write lock keeps
+                // other threads of this process out.
+                unsafe { self.env.resize(size * 2)? };
+            }
+        }
+        Err(Error::Lmdb(heed::Error::Mdb(heed::MdbError::MapFull)))
+    }
+
+    fn meta_u64(&self, txn: &RoTxn<'_>, key: &[u8]) -> Result<u64> {
+        match self.meta.get(txn, key)? {
+            None => Ok(0),
+            Some(v) if v.len() == 8 => Ok(u64::from_le_bytes(v.try_into().unwrap_or([0; 8]))),
+            Some(v) if v.len() == 4 => Ok(u32::from_le_bytes(v.try_into().unwrap_or([0; 4])) as u64),
+            Some(_) => Err(Error::Corrupt(format!("meta {}", String::from_utf8_lossy(key)))),
+        }
+    }
+
+    fn totals_in(&self, txn: &RoTxn<'_>) -> Result<Totals> {
+        Ok(Totals {
+            spam: self.meta_u64(txn, b"spam_messages")?,
+            clean: self.meta_u64(txn, b"clean_messages")?,
+        })
+    }
+
+    fn put_totals(&self, w: &mut RwTxn<'_>, t: Totals) -> Result<()> {
+        self.meta.put(w, b"spam_messages", &t.spam.to_le_bytes())?;
+        self.meta.put(w, b"clean_messages", &t.clean.to_le_bytes())?;
+        Ok(())
+    }
+
+    fn counts_of(&self, txn: &RoTxn<'_>, key: &[u8]) -> Result<TokenCounts> {
+        match self.tokens.get(txn, key)? {
+            None => Ok(TokenCounts::default()),
+            Some(v) => decode_counts(v).ok_or_else(|| Error::Corrupt("token value".into())),
+        }
+    }
+
+    /// Adds signed deltas to tokens, in key order; tokens reaching zero in
+    /// both classes are deleted.
+    fn apply_deltas(&self, w: &mut RwTxn<'_>, deltas: FxHashMap<&[u8], (i64, i64)>) -> Result<()> {
+        let day = today();
+        let mut sorted: Vec<_> = deltas.into_iter().collect();
+        sorted.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        let mut buf = Vec::with_capacity(16);
+        for (key, (ds, dc)) in sorted {
+            if ds == 0 && dc == 0 {
+                continue;
+            }
+            let cur = self.counts_of(w, key)?;
+            let next = TokenCounts {
+                spam: (cur.spam as i64 + ds).clamp(0, u32::MAX as i64) as u32,
+                clean: (cur.clean as i64 + dc).clamp(0, u32::MAX as i64) as u32,
+                day: if ds > 0 || dc > 0 { day } else { cur.day },
+            };
+            if next.spam == 0 && next.clean == 0 {
+                self.tokens.delete(w, key)?;
+            } else {
+                encode_counts(next, &mut buf);
+                self.tokens.put(w, key, &buf)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Size of the data file in bytes.
+    pub fn file_size(&self) -> u64 {
+        fs::metadata(self.path.join("data.mdb")).map(|m| m.len()).unwrap_or(0)
+    }
+
+    /// Writes a compacted copy of the database to `dest` (a directory).
+    pub fn compact_to(&self, dest: &Path) -> Result<()> {
+        fs::DirBuilder::new().recursive(true).mode(0o700).create(dest)?;
+        self.env
+            .copy_to_path(dest.join("data.mdb"), heed::CompactionOption::Enabled)?;
+        Ok(())
+    }
+}
+
+fn libc_eacces() -> i32 {
+    13
+}
+
+fn libc_erofs() -> i32 {
+    30
+}
+
+fn class_from_byte(b: u8) -> Option<Class> {
+    match b {
+        b's' => Some(Class::Spam),
+        b'c' => Some(Class::Clean),
+        _ => None,
+    }
+}
+
+fn class_byte(c: Class) -> u8 {
+    match c {
+        Class::Spam => b's',
+        Class::Clean => b'c',
+    }
+}
+
+fn bump(t: &mut Totals, c: Class, by: i64) {
+    let v = match c {
+        Class::Spam => &mut t.spam,
+        Class::Clean => &mut t.clean,
+    };
+    *v = (*v as i64 + by).max(0) as u64;
+}
+
+fn add_tokens<'a>(deltas: &mut FxHashMap<&'a [u8], (i64, i64)>, tokens: &[(&'a [u8], u32)], c: Class, sign: i64) {
+    for &(k, n) in tokens {
+        let e = deltas.entry(k).or_insert((0, 0));
+        match c {
+            Class::Spam => e.0 += sign * n as i64,
+            Class::Clean => e.1 += sign * n as i64,
+        }
+    }
+}
+
+/// `YYYY-MM-DD` of a day number (days since 2000-01-01).
+pub fn day_to_date(day: u32) -> String {
+    // Civil-from-days (Howard Hinnant's algorithm), epoch 1970-01-01.
+    let z = day as i64 + 10_957 + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
+impl Store for Lmdb {
+    fn totals(&self) -> Result<Totals> {
+        self.read(|r| self.totals_in(r))
+    }
+
+    fn lookup(&self, keys: &[&[u8]]) -> Result<(Totals, Vec<TokenCounts>)> {
+        self.read(|r| {
+            let totals = self.totals_in(r)?;
+            let counts = keys
+                .iter()
+                .map(|k| self.counts_of(r, k))
+                .collect::<Result<Vec<_>>>()?;
+            Ok((totals, counts))
+        })
+    }
+
+    fn snapshot(&self) -> Result<(Totals, Snapshot)> {
+        self.read(|r| {
+            let totals = self.totals_in(r)?;
+            let n = self.tokens.len(r)? as usize;
+            let mut map = Snapshot::with_capacity_and_hasher(n, Default::default());
+            for item in self.tokens.iter(r)? {
+                let (k, v) = item?;
+                let c = decode_counts(v).ok_or_else(|| Error::Corrupt("token value".into()))?;
+                map.insert(k.into(), c);
+            }
+            Ok((totals, map))
+        })
+    }
+
+    fn train(&self, ops: &[TrainOp<'_>]) -> Result<TrainReport> {
+        self.write(|w| {
+            let day = today();
+            let mut totals = self.totals_in(w)?;
+            let mut deltas: FxHashMap<&[u8], (i64, i64)> = FxHashMap::default();
+            let mut report = TrainReport::default();
+            for op in ops {
+                let prev = self
+                    .trained
+                    .get(w, &op.digest)?
+                    .and_then(|v| v.first().copied())
+                    .and_then(class_from_byte);
+                match (op.action, prev) {
+                    (Action::Add(c), Some(p)) if p == c => report.unchanged += 1,
+                    (Action::Add(c), prev) => {
+                        if let Some(p) = prev {
+                            add_tokens(&mut deltas, &op.tokens, p, -1);
+                            bump(&mut totals, p, -1);
+                            report.moved += 1;
+                        } else {
+                            report.learned += 1;
+                        }
+                        add_tokens(&mut deltas, &op.tokens, c, 1);
+                        bump(&mut totals, c, 1);
+                        let mut v = vec![class_byte(c)];
+                        v.extend_from_slice(&day.to_le_bytes());
+                        self.trained.put(w, &op.digest, &v)?;
+                    }
+                    (Action::Sub(c), Some(p)) if p == c => {
+                        add_tokens(&mut deltas, &op.tokens, c, -1);
+                        bump(&mut totals, c, -1);
+                        self.trained.delete(w, &op.digest)?;
+                        report.unlearned += 1;
+                    }
+                    (Action::Sub(_), _) => report.unchanged += 1,
+                }
+            }
+            self.apply_deltas(w, deltas)?;
+            self.put_totals(w, totals)?;
+            self.meta.put(w, b"last_trained", &day.to_le_bytes())?;
+            Ok(report)
+        })
+    }
+
+    fn add_counts(&self, counts: &[(Vec<u8>, u32, u32)], messages: Totals) -> Result<()> {
+        self.write(|w| {
+            let mut deltas: FxHashMap<&[u8], (i64, i64)> = FxHashMap::default();
+            for (k, s, c) in counts {
+                let e = deltas.entry(k.as_slice()).or_insert((0, 0));
+                e.0 += *s as i64;
+                e.1 += *c as i64;
+            }
+            self.apply_deltas(w, deltas)?;
+            let mut t = self.totals_in(w)?;
+            t.spam += messages.spam;
+            t.clean += messages.clean;
+            self.put_totals(w, t)?;
+            Ok(())
+        })
+    }
+
+    fn for_each(&self, f: &mut dyn FnMut(&[u8], TokenCounts)) -> Result<()> {
+        let rtxn = loop {
+            match self.env.read_txn() {
+                Ok(r) => break r,
+                Err(heed::Error::Mdb(heed::MdbError::MapResized)) => self.adopt_map()?,
+                Err(e) => return Err(e.into()),
+            }
+        };
+        for item in self.tokens.iter(&rtxn)? {
+            let (k, v) = item?;
+            let c = decode_counts(v).ok_or_else(|| Error::Corrupt("token value".into()))?;
+            f(k, c);
+        }
+        Ok(())
+    }
+
+    fn expire(&self, policy: &ExpirePolicy) -> Result<u64> {
+        let now = today();
+        self.write(|w| {
+            let old = |day: u32| policy.max_age_days.is_some_and(|a| now.saturating_sub(day) > a);
+            let rare = |c: &TokenCounts| policy.max_count.is_some_and(|m| c.spam as u64 + c.clean as u64 <= m as u64);
+            let mut doomed: Vec<Vec<u8>> = Vec::new();
+            for item in self.tokens.iter(w)? {
+                let (k, v) = item?;
+                let c = decode_counts(v).ok_or_else(|| Error::Corrupt("token value".into()))?;
+                let drop = match (policy.max_age_days, policy.max_count) {
+                    (Some(_), Some(_)) if policy.require_both => old(c.day) && rare(&c),
+                    _ => old(c.day) || rare(&c),
+                };
+                if drop {
+                    doomed.push(k.to_vec());
+                }
+            }
+            for k in &doomed {
+                self.tokens.delete(w, k)?;
+            }
+            if policy.max_age_days.is_some() {
+                let mut old_digests: Vec<Vec<u8>> = Vec::new();
+                for item in self.trained.iter(w)? {
+                    let (k, v) = item?;
+                    let day = v.get(1..5).and_then(|d| d.try_into().ok()).map(u32::from_le_bytes).unwrap_or(0);
+                    if old(day) {
+                        old_digests.push(k.to_vec());
+                    }
+                }
+                for k in &old_digests {
+                    self.trained.delete(w, k)?;
+                }
+            }
+            self.meta.put(w, b"last_expire", &now.to_le_bytes())?;
+            Ok(doomed.len() as u64)
+        })
+    }
+
+    fn status(&self) -> Result<Vec<(String, String)>> {
+        self.read(|r| {
+            let t = self.totals_in(r)?;
+            let day = |k: &[u8]| -> Result<String> {
+                let d = self.meta_u64(r, k)?;
+                Ok(if d == 0 { "-".into() } else { day_to_date(d as u32) })
+            };
+            let tokenizer = self
+                .meta
+                .get(r, b"tokenizer")?
+                .map(|v| String::from_utf8_lossy(v).into_owned())
+                .unwrap_or_else(|| "-".into());
+            Ok(vec![
+                ("spam_messages".into(), t.spam.to_string()),
+                ("clean_messages".into(), t.clean.to_string()),
+                ("tokens".into(), self.tokens.len(r)?.to_string()),
+                ("trained_digests".into(), self.trained.len(r)?.to_string()),
+                ("format_version".into(), self.meta_u64(r, b"format")?.to_string()),
+                ("tokenizer".into(), tokenizer),
+                ("created".into(), day(b"created")?),
+                ("last_trained".into(), day(b"last_trained")?),
+                ("last_expire".into(), day(b"last_expire")?),
+                ("db_path".into(), self.path.display().to_string()),
+                ("db_bytes".into(), self.file_size().to_string()),
+                ("map_bytes".into(), self.env.info().map_size.to_string()),
+                ("read_only".into(), if self.read_only { "yes" } else { "no" }.into()),
+            ])
+        })
+    }
+
+    fn tokenizer_id(&self, current: &str) -> Result<String> {
+        let recorded = self.read(|r| Ok(self.meta.get(r, b"tokenizer")?.map(|v| String::from_utf8_lossy(v).into_owned())))?;
+        match recorded {
+            Some(r) => Ok(r),
+            None if !self.read_only => {
+                self.write(|w| {
+                    self.meta.put(w, b"tokenizer", current.as_bytes())?;
+                    Ok(())
+                })?;
+                Ok(current.to_string())
+            }
+            None => Ok(current.to_string()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(s: &str) -> Vec<u8> {
+        let mut k = vec![1u8];
+        k.extend_from_slice(s.as_bytes());
+        k
+    }
+
+    #[test]
+    fn dates() {
+        assert_eq!(day_to_date(0), "2000-01-01");
+        assert_eq!(day_to_date(9_827), "2026-11-27");
+    }
+
+    #[test]
+    fn train_move_undo() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let db = Lmdb::open(dir.path(), Mode::Create).expect("open");
+        let (a, b) = (key("cheap"), key("hello"));
+        let tokens = vec![(a.as_slice(), 1), (b.as_slice(), 2)];
+        let op = |action| TrainOp { digest: [7; 16], action, tokens: tokens.clone() };
+        let r = db.train(&[op(Action::Add(Class::Spam))]).expect("train");
+        assert_eq!(r.learned, 1);
+        let r = db.train(&[op(Action::Add(Class::Spam))]).expect("again");
+        assert_eq!(r.unchanged, 1);
+        assert_eq!(db.totals().expect("totals"), Totals { spam: 1, clean: 0 });
+        let (_, c) = db.lookup(&[&a, &b]).expect("lookup");
+        assert_eq!((c[0].spam, c[1].spam), (1, 2));
+        let r = db.train(&[op(Action::Add(Class::Clean))]).expect("move");
+        assert_eq!(r.moved, 1);
+        let (t, c) = db.lookup(&[&a, &b]).expect("lookup");
+        assert_eq!(t, Totals { spam: 0, clean: 1 });
+        assert_eq!((c[0].spam, c[0].clean, c[1].clean), (0, 1, 2));
+        let r = db.train(&[op(Action::Sub(Class::Spam))]).expect("sub wrong class");
+        assert_eq!(r.unchanged, 1);
+        let r = db.train(&[op(Action::Sub(Class::Clean))]).expect("sub");
+        assert_eq!(r.unlearned, 1);
+        assert_eq!(db.totals().expect("totals"), Totals::default());
+        let mut n = 0;
+        db.for_each(&mut |_, _| n += 1).expect("iterate");
+        assert_eq!(n, 0, "tokens at zero are deleted");
+    }
+
+    #[test]
+    fn full_map_grows() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let db = Lmdb::open_env(dir.path(), false, 64 << 10).expect("open");
+        let keys: Vec<Vec<u8>> = (0..20_000).map(|i| key(&format!("token-number-{i}"))).collect();
+        let ops: Vec<TrainOp<'_>> = keys
+            .chunks(1000)
+            .enumerate()
+            .map(|(i, ch)| TrainOp {
+                digest: [i as u8; 16],
+                action: Action::Add(Class::Spam),
+                tokens: ch.iter().map(|k| (k.as_slice(), 1)).collect(),
+            })
+            .collect();
+        db.train(&ops).expect("train grows the map");
+        assert!(db.env.info().map_size > 64 << 10);
+        assert_eq!(db.totals().expect("totals").spam, 20);
+    }
+
+    #[test]
+    fn missing_and_insecure() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        assert!(matches!(Lmdb::open(&dir.path().join("none"), Mode::Existing), Err(Error::Missing(_))));
+        let home = dir.path().join("h");
+        fs::create_dir(&home).expect("mkdir");
+        fs::set_permissions(&home, std::os::unix::fs::PermissionsExt::from_mode(0o777)).expect("chmod");
+        assert!(matches!(Lmdb::open(&home, Mode::Create), Err(Error::Insecure(_))));
+    }
+}

@@ -1,0 +1,163 @@
+//! Header fields → tokens tagged with the header they came from.
+
+use super::text::{Ctx, ascii_words, tokenize_text, words};
+use super::url::{email_tokens, host_tokens, ip_tokens, is_ipv4};
+use super::{Category, MAX_WORD_CHARS};
+use crate::mail::Mail;
+
+/// Headers that say nothing about the sender: added by the receiving side
+/// (delivery agents, MUAs, other filters, fumi itself). Tokenizing them would
+/// teach the filter where mail was stored, or its own past verdicts.
+fn ignored(name: &str, opts: &super::Options) -> bool {
+    const EXACT: &[&str] = &[
+        "status", "x-status", "x-keywords", "x-uid", "x-uidl", "lines", "content-length",
+        "delivered-to", "x-original-to", "delivery-date", "x-label", "x-gmail-labels",
+        "x-bogosity", "x-dspam-result", "x-dspam-probability", "x-dspam-confidence",
+        "x-dspam-signature", "x-imap", "x-imapbase", "x-envelope-to", "envelope-to",
+        "x-rcpt-to", "x-mailscanner", "x-mailscanner-from", "x-sieve", "x-evolution",
+        "x-flags", "x-mozilla-status", "x-mozilla-status2", "x-mozilla-keys",
+    ];
+    const PREFIX: &[&str] = &[
+        "x-spam", "x-virus", "x-crm114", "x-spambayes", "x-dspam", "x-fumi", "x-bsfilter",
+        "x-mozilla-", "x-asg-", "x-quarantine",
+    ];
+    EXACT.contains(&name)
+        || PREFIX.iter().any(|p| name.starts_with(p))
+        || opts.ignore_headers.iter().any(|h| h == name)
+}
+
+/// Headers whose short value is a useful token as a whole (`name:value`).
+const VALUE_HEADERS: &[&str] = &[
+    "x-priority", "x-msmail-priority", "importance", "precedence", "priority",
+    "mime-version", "content-transfer-encoding", "x-mimeole", "organization",
+    "errors-to", "x-accept-language", "content-language",
+];
+
+pub(super) fn tokenize_headers(mail: &Mail, ctx: &mut Ctx<'_, '_>) {
+    for field in &mail.headers {
+        let lname = field.name.to_ascii_lowercase();
+        if lname.is_empty() || ignored(&lname, ctx.opts) {
+            continue;
+        }
+        if lname.len() <= 40 {
+            (ctx.sink)(Category::Header, &lname);
+        }
+        let value = field.value.as_str();
+        match lname.as_str() {
+            "subject" => {
+                tokenize_text(value, Category::Subject, ctx);
+                if value.trim().is_empty() {
+                    (ctx.sink)(Category::Subject, "(empty)");
+                }
+            }
+            "from" => addresses(value, Category::From, ctx),
+            "to" => addresses(value, Category::To, ctx),
+            "cc" => addresses(value, Category::Cc, ctx),
+            "reply-to" => addresses(value, Category::ReplyTo, ctx),
+            "return-path" => addresses(value, Category::ReturnPath, ctx),
+            "sender" => addresses(value, Category::Sender, ctx),
+            "received" => received(value, ctx),
+            "content-type" => {
+                let ct = crate::mail::rfc2047::mime_type(value.as_bytes());
+                if !ct.is_empty() {
+                    (ctx.sink)(Category::ContentType, &ct);
+                }
+                if let Some(cs) = crate::mail::rfc2047::header_param(value.as_bytes(), "charset") {
+                    (ctx.sink)(Category::ContentType, &format!("charset:{}", cs.trim().to_ascii_lowercase()));
+                }
+            }
+            "x-mailer" | "user-agent" | "x-newsreader" => {
+                let mut prev = String::new();
+                words(value, Category::Mailer, ctx, &mut prev);
+            }
+            "message-id" => message_id(value, ctx),
+            "list-id" => {
+                let mut prev = String::new();
+                words(value, Category::ListId, ctx, &mut prev);
+            }
+            "date" => {
+                if let Some(tz) = value.split_whitespace().find(|w| {
+                    (w.starts_with('+') || w.starts_with('-')) && w.len() == 5
+                }) {
+                    (ctx.sink)(Category::Header, &format!("date-tz:{tz}"));
+                }
+            }
+            n if VALUE_HEADERS.contains(&n) => {
+                let v: String = value
+                    .split_whitespace()
+                    .take(3)
+                    .collect::<Vec<_>>()
+                    .join(" ")
+                    .to_lowercase();
+                if !v.is_empty() && v.chars().count() <= MAX_WORD_CHARS {
+                    (ctx.sink)(Category::Header, &format!("{n}:{v}"));
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Addresses, their domains, and the words of display names.
+fn addresses(value: &str, cat: Category, ctx: &mut Ctx<'_, '_>) {
+    let mut name = String::new();
+    for piece in value.split(|c: char| c.is_whitespace() || matches!(c, ',' | '<' | '>' | '"' | '(' | ')' | ';')) {
+        if piece.is_empty() {
+            continue;
+        }
+        if piece.contains('@') {
+            email_tokens(piece, cat, ctx);
+        } else {
+            name.push_str(piece);
+            name.push(' ');
+        }
+    }
+    if !name.trim().is_empty() {
+        tokenize_text(&name, cat, ctx);
+    }
+    if !value.contains('@') {
+        (ctx.sink)(cat, "(no-address)");
+    }
+}
+
+/// Received: relay host names, IP addresses and /24 networks, and the
+/// protocol words; ids and dates are left out.
+fn received(value: &str, ctx: &mut Ctx<'_, '_>) {
+    for piece in value.split(|c: char| c.is_whitespace() || matches!(c, '(' | ')' | '[' | ']' | ';' | '<' | '>' | '=' | ',')) {
+        let piece = piece.trim_matches(|c: char| c == '.' || c == ':');
+        if piece.is_empty() || !piece.is_ascii() {
+            continue;
+        }
+        if is_ipv4(piece) {
+            ip_tokens(piece, ctx.sink);
+        } else if piece.contains('.') && piece.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-') {
+            let tld_alpha = piece.rsplit('.').next().is_some_and(|t| t.len() >= 2 && t.bytes().all(|b| b.is_ascii_alphabetic()));
+            if tld_alpha {
+                host_tokens(&piece.to_ascii_lowercase(), Category::Received, ctx.sink);
+            }
+        } else if piece.contains('@') {
+            continue;
+        } else {
+            ascii_words(piece, &mut |w| {
+                if w.len() >= 2 && w.len() <= 20 && w.bytes().all(|b| b.is_ascii_alphabetic() || b == b'-') {
+                    (ctx.sink)(Category::Received, &w.to_ascii_lowercase());
+                }
+            });
+        }
+    }
+}
+
+/// Message-ID: the domain part, or a marker when there is none.
+fn message_id(value: &str, ctx: &mut Ctx<'_, '_>) {
+    let v = value.trim().trim_start_matches('<');
+    let v = v.split('>').next().unwrap_or("");
+    match v.rsplit_once('@') {
+        Some((_, domain)) if !domain.is_empty() => {
+            let d = domain.to_ascii_lowercase();
+            if d.len() <= 80 {
+                (ctx.sink)(Category::MessageId, &d);
+            }
+        }
+        _ => (ctx.sink)(Category::MessageId, "(no-domain)"),
+    }
+}

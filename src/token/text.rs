@@ -1,0 +1,345 @@
+//! Free text → word tokens: NFKC normalisation, URL and address extraction,
+//! UAX#29 words for alphabetic scripts, segmentation for CJK runs.
+
+use std::borrow::Cow;
+
+use unicode_normalization::{IsNormalized, UnicodeNormalization, is_nfkc_quick};
+use unicode_segmentation::UnicodeSegmentation;
+
+use super::japanese::{self, Script};
+use super::{Category, MAX_WORD_CHARS, Options, url};
+
+/// Longest Japanese word kept as is.
+const MAX_CJK_CHARS: usize = 16;
+
+/// What the tokenizer functions share while walking one message.
+pub(crate) struct Ctx<'a, 's> {
+    pub opts: &'a Options,
+    pub segmenter: &'a japanese::Segmenter,
+    /// The message contains kana: Han runs are Japanese, not Chinese.
+    pub japanese: bool,
+    pub sink: &'s mut dyn FnMut(Category, &str),
+}
+
+/// NFKC, skipped for the common case of text that is already normal.
+pub(crate) fn normalize(text: &str) -> Cow<'_, str> {
+    if text.is_ascii() || is_nfkc_quick(text.chars()) == IsNormalized::Yes {
+        Cow::Borrowed(text)
+    } else {
+        Cow::Owned(text.nfkc().collect())
+    }
+}
+
+fn is_separator(c: char) -> bool {
+    c.is_whitespace() || c == '\0' || c == '\u{fffd}' || c == '<' || c == '>' || c == '"'
+}
+
+/// Tokenizes a piece of free text (a body, a Subject, a display name).
+pub(crate) fn tokenize_text(text: &str, cat: Category, ctx: &mut Ctx<'_, '_>) {
+    let text = normalize(text);
+    let mut prev = String::new();
+    for chunk in text.split(is_separator) {
+        if !chunk.is_empty() {
+            chunk_tokens(chunk, cat, ctx, &mut prev);
+        }
+    }
+}
+
+/// One whitespace-delimited chunk: URLs and addresses first, words around them.
+fn chunk_tokens(chunk: &str, cat: Category, ctx: &mut Ctx<'_, '_>, prev: &mut String) {
+    let mut rest = chunk;
+    while !rest.is_empty() {
+        let url = find_url(rest);
+        let email = find_email(rest);
+        let (start, end, is_url) = match (url, email) {
+            (Some(u), Some(e)) if e.0 < u.0 => (e.0, e.1, false),
+            (Some(u), _) => (u.0, u.1, true),
+            (None, Some(e)) => (e.0, e.1, false),
+            (None, None) => break,
+        };
+        words(&rest[..start], cat, ctx, prev);
+        if is_url {
+            url::url_tokens(&rest[start..end], ctx);
+        } else {
+            url::email_tokens(&rest[start..end], Category::Email, ctx);
+        }
+        prev.clear();
+        rest = &rest[end..];
+    }
+    words(rest, cat, ctx, prev);
+}
+
+fn is_url_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"-._~:/?#[]@!$&'()*+,;=%".contains(&b)
+}
+
+/// Trims punctuation that ends a sentence rather than the URL or address.
+fn trim_trailing(s: &str, start: usize, mut end: usize) -> usize {
+    let b = s.as_bytes();
+    while end > start && b".,;:!?'\")]}".contains(&b[end - 1]) {
+        end -= 1;
+    }
+    end
+}
+
+/// Finds a URL (`scheme://…` or `www.…`) in a chunk: its byte range.
+pub(crate) fn find_url(s: &str) -> Option<(usize, usize)> {
+    let b = s.as_bytes();
+    let mut best: Option<usize> = None;
+    if let Some(p) = memchr::memmem::find(b, b"://") {
+        let mut st = p;
+        while st > 0 && p - st < 10 && b[st - 1].is_ascii_alphabetic() {
+            st -= 1;
+        }
+        let scheme = s[st..p].to_ascii_lowercase();
+        if matches!(scheme.as_str(), "http" | "https" | "ftp" | "hxxp" | "hxxps" | "ttp" | "ttps") {
+            best = Some(st);
+        }
+    }
+    let lower_has_www = b
+        .windows(4)
+        .position(|w| w.eq_ignore_ascii_case(b"www."))
+        .filter(|&p| p == 0 || !b[p - 1].is_ascii_alphanumeric() && b[p - 1] != b'/');
+    if let Some(p) = lower_has_www
+        && best.is_none_or(|b| p < b)
+    {
+        best = Some(p);
+    }
+    let start = best?;
+    let mut end = start;
+    while end < b.len() && is_url_byte(b[end]) {
+        end += 1;
+    }
+    let end = trim_trailing(s, start, end);
+    (end > start + 4).then_some((start, end))
+}
+
+fn is_local_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"._%+-=".contains(&b)
+}
+
+fn is_domain_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'.' || b == b'-'
+}
+
+/// Finds an e-mail address in a chunk: its byte range.
+pub(crate) fn find_email(s: &str) -> Option<(usize, usize)> {
+    let b = s.as_bytes();
+    for at in memchr::memchr_iter(b'@', b) {
+        let mut st = at;
+        while st > 0 && is_local_byte(b[st - 1]) {
+            st -= 1;
+        }
+        let mut end = at + 1;
+        while end < b.len() && is_domain_byte(b[end]) {
+            end += 1;
+        }
+        while end > at + 1 && (b[end - 1] == b'.' || b[end - 1] == b'-') {
+            end -= 1;
+        }
+        let domain = &s[at + 1..end];
+        let tld_ok = domain
+            .rsplit_once('.')
+            .is_some_and(|(h, tld)| !h.is_empty() && tld.len() >= 2 && tld.bytes().all(|c| c.is_ascii_alphabetic()));
+        if st < at && tld_ok {
+            return Some((st, end));
+        }
+    }
+    None
+}
+
+/// Words of a chunk that holds no URL or address.
+pub(crate) fn words(chunk: &str, cat: Category, ctx: &mut Ctx<'_, '_>, prev: &mut String) {
+    if chunk.is_empty() {
+        return;
+    }
+    if chunk.is_ascii() {
+        ascii_words(chunk, &mut |w| emit_word(w, cat, ctx, prev));
+        return;
+    }
+    let mut run_start = 0;
+    let mut run_script: Option<Option<Script>> = None;
+    for (i, c) in chunk.char_indices() {
+        let s = japanese::script_of(c);
+        match run_script {
+            Some(prev_s) if prev_s == s => {}
+            Some(prev_s) => {
+                run(&chunk[run_start..i], prev_s, cat, ctx, prev);
+                run_start = i;
+                run_script = Some(s);
+            }
+            None => run_script = Some(s),
+        }
+    }
+    if let Some(s) = run_script {
+        run(&chunk[run_start..], s, cat, ctx, prev);
+    }
+}
+
+fn run(text: &str, script: Option<Script>, cat: Category, ctx: &mut Ctx<'_, '_>, prev: &mut String) {
+    match script {
+        None if text.is_ascii() => ascii_words(text, &mut |w| emit_word(w, cat, ctx, prev)),
+        None => {
+            for w in text.unicode_words() {
+                emit_word(w, cat, ctx, prev);
+            }
+        }
+        Some(Script::Japanese) if ctx.japanese => {
+            let seg = ctx.segmenter;
+            seg.segment(text, &mut |w| emit_cjk(w, cat, ctx, prev));
+        }
+        Some(_) => japanese::bigrams(text, &mut |w| emit_cjk(w, cat, ctx, prev)),
+    }
+}
+
+/// Splits ASCII text into words the way UAX#29 does (letters and digits
+/// joined by `_`; `.`/`'`/`:` between letters and `.`/`,`/`;`/`'` between
+/// digits stay inside a word), without decoding characters.
+pub(crate) fn ascii_words(s: &str, f: &mut dyn FnMut(&str)) {
+    let b = s.as_bytes();
+    let n = b.len();
+    let word = |c: u8| c.is_ascii_alphanumeric() || c == b'_';
+    let mut i = 0;
+    while i < n {
+        if !word(b[i]) {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        i += 1;
+        loop {
+            while i < n && word(b[i]) {
+                i += 1;
+            }
+            if i + 1 < n && word(b[i + 1]) {
+                let (p, m, x) = (b[i - 1], b[i], b[i + 1]);
+                let letters = p.is_ascii_alphabetic() && x.is_ascii_alphabetic() && matches!(m, b':' | b'.' | b'\'');
+                let digits = p.is_ascii_digit() && x.is_ascii_digit() && matches!(m, b',' | b';' | b'.' | b'\'');
+                if letters || digits {
+                    i += 2;
+                    continue;
+                }
+            }
+            break;
+        }
+        let w = &s[start..i];
+        if w.bytes().any(|c| c.is_ascii_alphanumeric()) {
+            f(w);
+        }
+    }
+}
+
+fn emit_word(w: &str, cat: Category, ctx: &mut Ctx<'_, '_>, prev: &mut String) {
+    let n = if w.is_ascii() { w.len() } else { w.chars().count() };
+    if n < 2 {
+        return;
+    }
+    if n > MAX_WORD_CHARS {
+        skip_token(w, n, cat, ctx);
+        prev.clear();
+        return;
+    }
+    let folded: Cow<'_, str> = if ctx.opts.fold_case && w.chars().any(char::is_uppercase) {
+        Cow::Owned(w.to_lowercase())
+    } else {
+        Cow::Borrowed(w)
+    };
+    emit(&folded, cat, ctx, prev);
+}
+
+fn emit_cjk(w: &str, cat: Category, ctx: &mut Ctx<'_, '_>, prev: &mut String) {
+    if !w.chars().any(char::is_alphanumeric) {
+        return;
+    }
+    let n = w.chars().count();
+    if n > MAX_CJK_CHARS {
+        skip_token(w, n, cat, ctx);
+        prev.clear();
+        return;
+    }
+    emit(w, cat, ctx, prev);
+}
+
+fn emit(w: &str, cat: Category, ctx: &mut Ctx<'_, '_>, prev: &mut String) {
+    (ctx.sink)(cat, w);
+    if ctx.opts.word_pairs && matches!(cat, Category::Body | Category::Subject) {
+        if !prev.is_empty() {
+            prev.push(' ');
+            prev.push_str(w);
+            (ctx.sink)(Category::Pair, prev);
+        }
+        prev.clear();
+        prev.push_str(w);
+    }
+}
+
+/// An overlong run becomes `CATEGORY:CLASS:LENGTH` with a coarse length class,
+/// never a giant key and never nothing.
+pub(crate) fn skip_token(w: &str, nchars: usize, cat: Category, ctx: &mut Ctx<'_, '_>) {
+    let class = match w.chars().next() {
+        Some(c) if c.is_ascii_alphabetic() => 'a',
+        Some(c) if c.is_ascii_digit() => 'd',
+        Some(c) if matches!(c as u32, 0x3041..=0x30ff) => 'k',
+        Some(c) if japanese::script_of(c).is_some() => 'h',
+        _ => 'u',
+    };
+    let bucket = match nchars {
+        0..100 => format!("{}", nchars / 10 * 10),
+        100..1000 => "100+".to_string(),
+        _ => "1000+".to_string(),
+    };
+    (ctx.sink)(Category::Skip, &format!("{}:{class}:{bucket}", cat.name()));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn aw(s: &str) -> Vec<String> {
+        let mut v = Vec::new();
+        ascii_words(s, &mut |w| v.push(w.to_string()));
+        v
+    }
+
+    #[test]
+    fn ascii_words_match_uax29() {
+        // Deterministic pseudo-random strings over the interesting alphabet.
+        let alphabet = b"ab1_.:,;' -\"Z9";
+        let mut x: u64 = 0x9e3779b97f4a7c15;
+        for _ in 0..20000 {
+            let mut s = String::new();
+            for _ in 0..(x % 12) {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                s.push(alphabet[(x % alphabet.len() as u64) as usize] as char);
+            }
+            x = x.wrapping_add(0x632be59bd9b4e019);
+            let expect: Vec<String> = s.unicode_words().map(String::from).collect();
+            assert_eq!(aw(&s), expect, "input {s:?}");
+        }
+    }
+
+    #[test]
+    fn ascii_examples() {
+        assert_eq!(aw("don't pay $1,000,000 for example.com"), ["don't", "pay", "1,000,000", "for", "example.com"]);
+    }
+
+    #[test]
+    fn urls_and_emails_found() {
+        let s = "see:http://example.com/a).";
+        let (a, b) = find_url(s).expect("url");
+        assert_eq!(&s[a..b], "http://example.com/a");
+        let s = "詳しくはhttp://example.jp/をご覧";
+        let (a, b) = find_url(s).expect("url");
+        assert_eq!(&s[a..b], "http://example.jp/");
+        let s = "(www.Example.com)";
+        let (a, b) = find_url(s).expect("www");
+        assert_eq!(&s[a..b], "www.Example.com");
+        let s = "<mailto:bob.smith@mail.example.co.jp>.";
+        let (a, b) = find_email(s).expect("email");
+        assert_eq!(&s[a..b], "bob.smith@mail.example.co.jp");
+        assert_eq!(find_email("a@b"), None);
+        assert_eq!(find_email("@example.com"), None);
+    }
+}

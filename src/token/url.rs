@@ -1,0 +1,203 @@
+//! URL, host and e-mail address tokens.
+
+use super::text::Ctx;
+use super::{Category, MAX_WORD_CHARS};
+
+const MAX_HOST: usize = 80;
+const MAX_PATH_WORDS: usize = 8;
+
+/// Second-level labels under which registrations happen one level deeper
+/// (`example.co.jp`, `example.com.au`).
+const SECOND_LEVEL: &[&str] = &[
+    "co", "ne", "or", "ac", "go", "ed", "gr", "lg", "ad", "com", "net", "org", "gov", "edu", "ltd",
+    "plc", "gen", "biz", "info",
+];
+
+/// Tokens of one URL: scheme, host and its parent domains, user-info and port
+/// markers, and words of the path and query.
+pub(crate) fn url_tokens(url: &str, ctx: &mut Ctx<'_, '_>) {
+    let sink = &mut *ctx.sink;
+    let lower = url.to_ascii_lowercase();
+    if let Some(addr) = lower.strip_prefix("mailto:") {
+        let addr = addr.split(['?', '&']).next().unwrap_or("");
+        email_tokens(addr, Category::Email, ctx);
+        return;
+    }
+    let (scheme, rest) = match lower.split_once("://") {
+        Some((s, r)) => (s, r),
+        None => match lower.strip_prefix("//") {
+            Some(r) => ("", r),
+            None => ("", lower.as_str()),
+        },
+    };
+    if !scheme.is_empty() && scheme.len() <= 8 {
+        sink(Category::Url, &format!("{scheme}:"));
+    }
+    let auth_end = rest.find(['/', '?', '#', '\\']).unwrap_or(rest.len());
+    let (authority, path) = rest.split_at(auth_end);
+    let host_port = match authority.rsplit_once('@') {
+        Some((_, h)) => {
+            sink(Category::Url, "userinfo");
+            h
+        }
+        None => authority,
+    };
+    let host = match host_port.rsplit_once(':') {
+        Some((h, port)) if port.bytes().all(|b| b.is_ascii_digit()) && !port.is_empty() => {
+            if port != "80" && port != "443" {
+                sink(Category::Url, "port");
+            }
+            h
+        }
+        _ => host_port,
+    };
+    host_tokens(host.trim_end_matches('.'), Category::Url, sink);
+    let mut n = 0;
+    for w in path.split(|c: char| !c.is_ascii_alphanumeric()) {
+        if w.len() < 2 || w.len() > MAX_WORD_CHARS {
+            continue;
+        }
+        // Long numbers and hex ids are per-message noise.
+        let digits = w.bytes().filter(u8::is_ascii_digit).count();
+        if digits > 4 && digits * 2 > w.len() {
+            continue;
+        }
+        sink(Category::Url, w);
+        n += 1;
+        if n == MAX_PATH_WORDS {
+            break;
+        }
+    }
+    if url.len() > 200 {
+        sink(Category::Url, "long-url");
+    }
+}
+
+/// Is `s` a dotted-quad IPv4 address?
+pub(crate) fn is_ipv4(s: &str) -> bool {
+    let mut n = 0;
+    for part in s.split('.') {
+        n += 1;
+        if part.is_empty() || part.len() > 3 || !part.bytes().all(|b| b.is_ascii_digit()) {
+            return false;
+        }
+        if part.parse::<u16>().map_or(true, |v| v > 255) {
+            return false;
+        }
+    }
+    n == 4
+}
+
+/// An IPv4 address and its /24 network.
+pub(crate) fn ip_tokens(ip: &str, sink: &mut dyn FnMut(Category, &str)) {
+    sink(Category::Ip, ip);
+    if let Some((net, _)) = ip.rsplit_once('.') {
+        sink(Category::Ip, &format!("{net}.0/24"));
+    }
+}
+
+/// A host name and its parent domains down to the registrable one
+/// (`a.b.example.co.jp` → itself, `b.example.co.jp`, `example.co.jp`), plus
+/// the top-level domain as `.jp`. IP addresses become `ip` tokens.
+pub(crate) fn host_tokens(host: &str, cat: Category, sink: &mut dyn FnMut(Category, &str)) {
+    if host.is_empty() {
+        return;
+    }
+    if is_ipv4(host) {
+        sink(cat, "ip-host");
+        ip_tokens(host, sink);
+        return;
+    }
+    if host.len() > MAX_HOST || !host.contains('.') {
+        if host.len() <= MAX_HOST && host.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
+            sink(cat, host);
+        }
+        return;
+    }
+    let labels: Vec<&str> = host.split('.').collect();
+    let n = labels.len();
+    let tld = labels[n - 1];
+    let min = if n >= 3 && tld.len() == 2 && SECOND_LEVEL.contains(&labels[n - 2]) { 3 } else { 2 };
+    let mut start = 0;
+    for (i, l) in labels.iter().enumerate() {
+        if n - i < min {
+            break;
+        }
+        if n - i <= 6 {
+            sink(cat, &host[start..]);
+        }
+        start += l.len() + 1;
+    }
+    if !tld.is_empty() && tld.len() <= 10 {
+        sink(cat, &format!(".{tld}"));
+    }
+}
+
+/// An address (lower-cased) and its domain as `@domain` with parents.
+pub(crate) fn email_tokens(addr: &str, cat: Category, ctx: &mut Ctx<'_, '_>) {
+    let addr = addr.trim_matches(|c: char| c == '<' || c == '>' || c.is_whitespace());
+    let lower = addr.to_ascii_lowercase();
+    let Some((local, domain)) = lower.rsplit_once('@') else {
+        return;
+    };
+    if lower.len() <= 64 && !local.is_empty() {
+        (ctx.sink)(cat, &lower);
+    }
+    let sink = &mut *ctx.sink;
+    host_tokens(domain.trim_end_matches('.'), cat, &mut |c, t| {
+        if c == cat {
+            sink(c, &format!("@{t}"));
+        } else {
+            sink(c, t);
+        }
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::token::{Options, japanese::Segmenter};
+
+    fn collect(f: impl FnOnce(&mut Ctx<'_, '_>)) -> Vec<String> {
+        let opts = Options::default();
+        let seg = Segmenter::bigram();
+        let mut out = Vec::new();
+        let mut sink = |c: Category, t: &str| out.push(format!("{}\t{t}", c.name()));
+        let mut ctx = Ctx {
+            opts: &opts,
+            segmenter: &seg,
+            japanese: false,
+            sink: &mut sink,
+        };
+        f(&mut ctx);
+        out
+    }
+
+    #[test]
+    fn url_parts() {
+        let t = collect(|c| url_tokens("HTTP://user@Www.Shop.Example.co.jp:8080/Buy/Now.php?id=123456789&ref=mail", c));
+        assert_eq!(
+            t,
+            [
+                "url\thttp:", "url\tuserinfo", "url\tport", "url\twww.shop.example.co.jp",
+                "url\tshop.example.co.jp", "url\texample.co.jp", "url\t.jp", "url\tbuy",
+                "url\tnow", "url\tphp", "url\tid", "url\tref", "url\tmail"
+            ]
+        );
+    }
+
+    #[test]
+    fn ip_url_and_www() {
+        let t = collect(|c| url_tokens("http://192.0.2.7/x", c));
+        assert_eq!(t, ["url\thttp:", "url\tip-host", "ip\t192.0.2.7", "ip\t192.0.2.0/24"]);
+        let t = collect(|c| url_tokens("www.example.com", c));
+        assert_eq!(t, ["url\twww.example.com", "url\texample.com", "url\t.com"]);
+    }
+
+    #[test]
+    fn addresses() {
+        let t = collect(|c| email_tokens("<Bob@Mail.Example.COM>", Category::From, c));
+        assert_eq!(t, ["from\tbob@mail.example.com", "from\t@mail.example.com", "from\t@example.com", "from\t@.com"]);
+        assert!(is_ipv4("10.0.0.255") && !is_ipv4("10.0.0.256") && !is_ipv4("1.2.3"));
+    }
+}
