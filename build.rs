@@ -103,7 +103,8 @@ fn transcode_sources(src: &Path, dst: &Path) {
         let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
             continue;
         };
-        let wanted = name.ends_with(".csv") || matches!(name, "char.def" | "unk.def" | "matrix.def");
+        let wanted =
+            name.ends_with(".csv") || matches!(name, "char.def" | "unk.def" | "matrix.def");
         if !wanted {
             continue;
         }

@@ -32,7 +32,9 @@ impl Counts<'_> {
             Counts::Store(s) => s.lookup(keys),
             Counts::Snapshot(t, map) => Ok((
                 **t,
-                keys.iter().map(|k| map.get(*k).copied().unwrap_or_default()).collect(),
+                keys.iter()
+                    .map(|k| map.get(*k).copied().unwrap_or_default())
+                    .collect(),
             )),
         }
     }
@@ -60,7 +62,8 @@ impl Engine {
         set.clear();
         let raw = &raw[..raw.len().min(self.max_message_bytes)];
         let parsed = mail::parse(raw, &self.limits);
-        self.tokenizer.tokenize(&parsed, &mut |c, t| set.insert(c, t));
+        self.tokenizer
+            .tokenize(&parsed, &mut |c, t| set.insert(c, t));
     }
 
     /// The tokens of a message.
@@ -91,7 +94,16 @@ impl Engine {
             action,
             tokens: set
                 .iter()
-                .map(|(k, n)| (k, if self.counting == Counting::Presence { 1 } else { n }))
+                .map(|(k, n)| {
+                    (
+                        k,
+                        if self.counting == Counting::Presence {
+                            1
+                        } else {
+                            n
+                        },
+                    )
+                })
                 .collect(),
         }
     }
@@ -108,7 +120,11 @@ impl Engine {
         let id = header_value(head, b"message-id")
             .or_else(|| header_value(head, b"date"))
             .unwrap_or_default();
-        let id: Vec<u8> = id.iter().copied().filter(|b| !b.is_ascii_whitespace()).collect();
+        let id: Vec<u8> = id
+            .iter()
+            .copied()
+            .filter(|b| !b.is_ascii_whitespace())
+            .collect();
         h.update(b"fumi-digest-1\0");
         h.update(&id);
         h.update(b"\0");
@@ -149,10 +165,19 @@ fn header_value<'a>(head: &'a [u8], name: &[u8]) -> Option<&'a [u8]> {
     while i < head.len() {
         let line_end = memchr::memchr(b'\n', &head[i..]).map_or(head.len(), |e| i + e + 1);
         let line = &head[i..line_end];
-        if line.len() > name.len() && line[..name.len()].eq_ignore_ascii_case(name) && line[name.len()] == b':' {
+        if line.len() > name.len()
+            && line[..name.len()].eq_ignore_ascii_case(name)
+            && line[name.len()] == b':'
+        {
             let v = &line[name.len() + 1..];
-            let start = v.iter().position(|b| !b.is_ascii_whitespace()).unwrap_or(v.len());
-            let end = v.iter().rposition(|b| !b.is_ascii_whitespace()).map_or(start, |e| e + 1);
+            let start = v
+                .iter()
+                .position(|b| !b.is_ascii_whitespace())
+                .unwrap_or(v.len());
+            let end = v
+                .iter()
+                .rposition(|b| !b.is_ascii_whitespace())
+                .map_or(start, |e| e + 1);
             return Some(&v[start..end.max(start)]);
         }
         i = line_end;
@@ -167,7 +192,10 @@ mod tests {
 
     fn engine() -> Engine {
         Engine {
-            tokenizer: Tokenizer::with_segmenter(Options::default(), crate::token::japanese::Segmenter::bigram()),
+            tokenizer: Tokenizer::with_segmenter(
+                Options::default(),
+                crate::token::japanese::Segmenter::bigram(),
+            ),
             limits: Limits::default(),
             params: Params::default(),
             counting: Counting::Presence,
@@ -189,7 +217,10 @@ mod tests {
 
     #[test]
     fn split() {
-        assert_eq!(split_head_body(b"A: b\r\n\r\nbody"), (&b"A: b\r\n"[..], &b"body"[..]));
+        assert_eq!(
+            split_head_body(b"A: b\r\n\r\nbody"),
+            (&b"A: b\r\n"[..], &b"body"[..])
+        );
         assert_eq!(split_head_body(b"A: b\n"), (&b"A: b\n"[..], &b""[..]));
     }
 }

@@ -7,8 +7,14 @@
 //! probabilities into a verdict; [`engine`] strings these together for one
 //! message; [`cli`] is the command line on top.
 
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
+
 pub mod cli;
 pub mod engine;
+pub mod eval;
 pub mod mail;
 pub mod score;
 pub mod store;

@@ -47,10 +47,20 @@ pub struct Args {
     #[arg(short = 'a', long, help_heading = "Training")]
     pub auto_update: bool,
     /// --auto-update learns spam only above this probability
-    #[arg(long, value_name = "P", default_value_t = 0.99, help_heading = "Training")]
+    #[arg(
+        long,
+        value_name = "P",
+        default_value_t = 0.99,
+        help_heading = "Training"
+    )]
     pub auto_spam_above: f64,
     /// --auto-update learns clean only below this probability
-    #[arg(long, value_name = "P", default_value_t = 0.01, help_heading = "Training")]
+    #[arg(
+        long,
+        value_name = "P",
+        default_value_t = 0.01,
+        help_heading = "Training"
+    )]
     pub auto_clean_below: f64,
     /// Drop tokens not trained for DAYS days (with --expire-count: only those also that rare)
     #[arg(long, value_name = "DAYS", help_heading = "Training")]
@@ -73,13 +83,23 @@ pub struct Args {
     #[arg(long, help_heading = "Filtering")]
     pub insert_revision: bool,
     /// Header names become X-PREFIX-Flag and X-PREFIX-Probability
-    #[arg(long, value_name = "PREFIX", default_value = "Spam", help_heading = "Filtering")]
+    #[arg(
+        long,
+        value_name = "PREFIX",
+        default_value = "Spam",
+        help_heading = "Filtering"
+    )]
     pub header_prefix: String,
     /// Prefix the Subject of spam
     #[arg(long, help_heading = "Filtering")]
     pub mark_spam_subject: bool,
     /// The prefix for --mark-spam-subject
-    #[arg(long, value_name = "TEXT", default_value = "[SPAM] ", help_heading = "Filtering")]
+    #[arg(
+        long,
+        value_name = "TEXT",
+        default_value = "[SPAM] ",
+        help_heading = "Filtering"
+    )]
     pub spam_subject_prefix: String,
     /// Print the names of the spam inputs
     #[arg(long, help_heading = "Filtering")]
@@ -134,6 +154,36 @@ pub struct Args {
     #[arg(long, help_heading = "Inspection")]
     pub show_db_status: bool,
 
+    // ---- evaluation ----
+    /// Measure accuracy on your own mail (--spam/--clean), without touching the database
+    #[arg(long, help_heading = "Evaluation")]
+    pub eval: bool,
+    /// --eval: spam messages (files, Maildirs, directories; mbox files with --mbox)
+    #[arg(long, value_name = "PATH", num_args = 1.., help_heading = "Evaluation")]
+    pub spam: Vec<PathBuf>,
+    /// --eval: clean messages
+    #[arg(long, value_name = "PATH", num_args = 1.., help_heading = "Evaluation")]
+    pub clean: Vec<PathBuf>,
+    /// --eval: number of cross-validation folds
+    #[arg(
+        long,
+        value_name = "K",
+        default_value_t = 10,
+        help_heading = "Evaluation"
+    )]
+    pub folds: usize,
+    /// --eval: seed of the 50/50 split and of the online order (as ../shared/bench)
+    #[arg(
+        long,
+        value_name = "SEED",
+        default_value = "spambench-v1",
+        help_heading = "Evaluation"
+    )]
+    pub seed: String,
+    /// --eval: also write an HTML report (ROC curve, score histograms) to FILE
+    #[arg(long, value_name = "FILE", help_heading = "Evaluation")]
+    pub report: Option<PathBuf>,
+
     // ---- general ----
     /// The database directory (default: $FUMI_HOME, else ~/.fumi)
     #[arg(long, value_name = "DIR")]
@@ -181,10 +231,14 @@ pub fn config_args(text: &str) -> Vec<OsString> {
             Some(i) => (&line[..i], line[i..].trim()),
             None => (line.trim_end(), ""),
         };
-        out.push(OsString::from(format!("--{}", name.trim_start_matches('-'))));
+        out.push(OsString::from(format!(
+            "--{}",
+            name.trim_start_matches('-')
+        )));
         if !rest.is_empty() {
             let v = if rest.len() >= 2
-                && ((rest.starts_with('"') && rest.ends_with('"')) || (rest.starts_with('\'') && rest.ends_with('\'')))
+                && ((rest.starts_with('"') && rest.ends_with('"'))
+                    || (rest.starts_with('\'') && rest.ends_with('\'')))
             {
                 &rest[1..rest.len() - 1]
             } else {
@@ -236,22 +290,50 @@ mod tests {
         assert!(a.sub_clean && a.add_spam && a.update);
         let a = parse(&["fumi", "-c", "-S", "-u"]);
         assert!(a.add_clean && a.sub_spam);
-        let a = parse(&["fumi", "-a", "--pipe", "--insert-flag", "--insert-probability"]);
+        let a = parse(&[
+            "fumi",
+            "-a",
+            "--pipe",
+            "--insert-flag",
+            "--insert-probability",
+        ]);
         assert!(a.auto_update && a.pipe && a.insert_flag && a.insert_probability);
         assert!(Args::try_parse_from(["fumi", "-m", "x"]).is_err());
-        assert_eq!(parse(&["fumi", "--spam-cutoff", "0.5", "--spam-cutoff", "0.7"]).spam_cutoff, Some(0.7));
+        assert_eq!(
+            parse(&["fumi", "--spam-cutoff", "0.5", "--spam-cutoff", "0.7"]).spam_cutoff,
+            Some(0.7)
+        );
     }
 
     #[test]
     fn config_lines() {
-        let a = config_args("# comment\nheader-prefix Junk\n  spam-cutoff 0.6\ninsert-flag\nspam-subject-prefix \"[spam] \"\n");
+        let a = config_args(
+            "# comment\nheader-prefix Junk\n  spam-cutoff 0.6\ninsert-flag\nspam-subject-prefix \"[spam] \"\n",
+        );
         let v: Vec<_> = a.iter().map(|s| s.to_string_lossy().into_owned()).collect();
-        assert_eq!(v, ["--header-prefix", "Junk", "--spam-cutoff", "0.6", "--insert-flag", "--spam-subject-prefix", "[spam] "]);
+        assert_eq!(
+            v,
+            [
+                "--header-prefix",
+                "Junk",
+                "--spam-cutoff",
+                "0.6",
+                "--insert-flag",
+                "--spam-subject-prefix",
+                "[spam] "
+            ]
+        );
     }
 
     #[test]
     fn prescan_finds_home() {
-        let argv: Vec<OsString> = ["fumi", "--homedir", "/h", "--config-file=/c", "x"].iter().map(OsString::from).collect();
-        assert_eq!(prescan(&argv), (Some(PathBuf::from("/h")), Some(PathBuf::from("/c"))));
+        let argv: Vec<OsString> = ["fumi", "--homedir", "/h", "--config-file=/c", "x"]
+            .iter()
+            .map(OsString::from)
+            .collect();
+        assert_eq!(
+            prescan(&argv),
+            (Some(PathBuf::from("/h")), Some(PathBuf::from("/c")))
+        );
     }
 }

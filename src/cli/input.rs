@@ -49,8 +49,14 @@ pub fn expand(args: &[PathBuf], mbox: bool) -> (Vec<Source>, Vec<String>) {
 /// Order within a directory: numeric names (MH) by number, then the rest by
 /// name.
 fn sort_key(p: &Path) -> (u8, u64, Vec<u8>) {
-    let name = p.file_name().map(|n| n.as_encoded_bytes().to_vec()).unwrap_or_default();
-    match std::str::from_utf8(&name).ok().and_then(|s| s.parse::<u64>().ok()) {
+    let name = p
+        .file_name()
+        .map(|n| n.as_encoded_bytes().to_vec())
+        .unwrap_or_default();
+    match std::str::from_utf8(&name)
+        .ok()
+        .and_then(|s| s.parse::<u64>().ok())
+    {
         Some(n) => (0, n, name),
         None => (1, 0, name),
     }
@@ -64,7 +70,10 @@ fn walk(dir: &Path, mbox: bool, out: &mut Vec<Source>, errors: &mut Vec<String>)
             if d.is_dir() {
                 match list(&d) {
                     Ok(entries) => out.extend(
-                        entries.into_iter().filter(|p| p.is_file()).map(Source::File),
+                        entries
+                            .into_iter()
+                            .filter(|p| p.is_file())
+                            .map(Source::File),
                     ),
                     Err(e) => errors.push(format!("{}: {e}", d.display())),
                 }
@@ -81,7 +90,11 @@ fn walk(dir: &Path, mbox: bool, out: &mut Vec<Source>, errors: &mut Vec<String>)
                     }
                     walk(&p, mbox, out, errors);
                 } else if p.is_file() {
-                    out.push(if mbox { Source::Mbox(p) } else { Source::File(p) });
+                    out.push(if mbox {
+                        Source::Mbox(p)
+                    } else {
+                        Source::File(p)
+                    });
                 }
             }
         }
@@ -94,7 +107,10 @@ fn list(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
     let mut v: Vec<PathBuf> = fs::read_dir(dir)?
         .filter_map(|e| e.ok())
         .map(|e| e.path())
-        .filter(|p| !p.file_name().is_some_and(|n| n.as_encoded_bytes().starts_with(b".")))
+        .filter(|p| {
+            !p.file_name()
+                .is_some_and(|n| n.as_encoded_bytes().starts_with(b"."))
+        })
         .collect();
     v.sort_by_cached_key(|p| sort_key(p));
     Ok(v)
@@ -126,11 +142,17 @@ pub fn read_source(src: &Source, f: &mut dyn FnMut(Message)) -> Result<(), Strin
                 .lock()
                 .read_to_end(&mut bytes)
                 .map_err(|e| format!("standard input: {e}"))?;
-            f(Message { name: "-".into(), bytes });
+            f(Message {
+                name: "-".into(),
+                bytes,
+            });
         }
         Source::File(p) => {
             let bytes = fs::read(p).map_err(|e| format!("{}: {e}", p.display()))?;
-            f(Message { name: p.display().to_string(), bytes });
+            f(Message {
+                name: p.display().to_string(),
+                bytes,
+            });
         }
         Source::Mbox(p) => {
             let bytes = fs::read(p).map_err(|e| format!("{}: {e}", p.display()))?;
@@ -210,10 +232,23 @@ mod tests {
         let names: Vec<String> = s
             .iter()
             .map(|s| match s {
-                Source::File(p) => p.strip_prefix(d.path()).expect("prefix").display().to_string(),
+                Source::File(p) => p
+                    .strip_prefix(d.path())
+                    .expect("prefix")
+                    .display()
+                    .to_string(),
                 _ => String::new(),
             })
             .collect();
-        assert_eq!(names, ["Maildir/cur/a", "Maildir/cur/b", "Maildir/new/c", "mh/9", "mh/10"]);
+        assert_eq!(
+            names,
+            [
+                "Maildir/cur/a",
+                "Maildir/cur/b",
+                "Maildir/new/c",
+                "mh/9",
+                "mh/10"
+            ]
+        );
     }
 }

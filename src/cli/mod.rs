@@ -116,12 +116,17 @@ pub fn parse(argv: &[OsString]) -> Result<Args, Failure> {
         full.push("fumi".into());
     }
     let home = resolve_home(home_arg.as_deref());
-    let config = config_arg.clone().or_else(|| home.as_ref().map(|h| h.join("fumi.conf")));
+    let config = config_arg
+        .clone()
+        .or_else(|| home.as_ref().map(|h| h.join("fumi.conf")));
     if let Some(path) = config {
         match std::fs::read_to_string(&path) {
             Ok(text) => full.extend(args::config_args(&text)),
             Err(e) if config_arg.is_some() => {
-                return Err(Failure::usage(format!("config file {}: {e}", path.display())));
+                return Err(Failure::usage(format!(
+                    "config file {}: {e}",
+                    path.display()
+                )));
             }
             Err(_) => {}
         }
@@ -152,7 +157,9 @@ fn validate(a: &Args) -> Result<(), Failure> {
         )));
     }
     if a.spam_subject_prefix.contains(['\r', '\n']) || a.spam_subject_prefix.len() > 200 {
-        return Err(Failure::usage("--spam-subject-prefix must be one short line"));
+        return Err(Failure::usage(
+            "--spam-subject-prefix must be one short line",
+        ));
     }
     for (name, v) in [
         ("--spam-cutoff", a.spam_cutoff),
@@ -165,19 +172,25 @@ fn validate(a: &Args) -> Result<(), Failure> {
         if let Some(v) = v
             && !(0.0..=1.0).contains(&v)
         {
-            return Err(Failure::usage(format!("{name} {v}: must be between 0 and 1")));
+            return Err(Failure::usage(format!(
+                "{name} {v}: must be between 0 and 1"
+            )));
         }
     }
     if let (Some(h), Some(s)) = (a.ham_cutoff, a.spam_cutoff)
         && h > s
     {
-        return Err(Failure::usage("--ham-cutoff must not be above --spam-cutoff"));
+        return Err(Failure::usage(
+            "--ham-cutoff must not be above --spam-cutoff",
+        ));
     }
     if a.robs.is_some_and(|s| !(s > 0.0 && s.is_finite())) {
         return Err(Failure::usage("--robs must be positive"));
     }
     if a.list_spam && a.list_clean {
-        return Err(Failure::usage("--list-spam and --list-clean exclude each other"));
+        return Err(Failure::usage(
+            "--list-spam and --list-clean exclude each other",
+        ));
     }
     Ok(())
 }
@@ -232,7 +245,11 @@ pub fn engine(args: &Args) -> Engine {
     let mut opts = token::Options::default();
     if !args.header_prefix.eq_ignore_ascii_case("spam") {
         let p = args.header_prefix.to_ascii_lowercase();
-        opts.ignore_headers = vec![format!("x-{p}-flag"), format!("x-{p}-probability"), format!("x-{p}-revision")];
+        opts.ignore_headers = vec![
+            format!("x-{p}-flag"),
+            format!("x-{p}-probability"),
+            format!("x-{p}-revision"),
+        ];
     }
     Engine {
         tokenizer: Tokenizer::new(opts),
@@ -265,7 +282,9 @@ fn check_tokenizer(args: &Args, db: &dyn Store, engine: &Engine) -> Result<(), F
     if recorded != current {
         warn(
             args,
-            format!("the database was trained with tokenizer '{recorded}', this fumi uses '{current}'; retrain for best results"),
+            format!(
+                "the database was trained with tokenizer '{recorded}', this fumi uses '{current}'; retrain for best results"
+            ),
         );
     }
     Ok(())
@@ -280,13 +299,23 @@ fn dispatch(args: &Args) -> Result<i32, Failure> {
     if args.show_tokens {
         return show_tokens(args, &engine);
     }
+    if args.eval {
+        return evaluate(args, &engine);
+    }
     if args.maintenance() {
         let home = home(args)?;
         let mut code = 0;
         if args.training() {
             code = train(args, &engine, &home)?;
-        } else if args.update && !args.show_db_status && args.expire.is_none() && args.expire_count.is_none() {
-            say(args, "--update: nothing to do, fumi keeps probabilities current as it learns");
+        } else if args.update
+            && !args.show_db_status
+            && args.expire.is_none()
+            && args.expire_count.is_none()
+        {
+            say(
+                args,
+                "--update: nothing to do, fumi keeps probabilities current as it learns",
+            );
         }
         if args.expire.is_some() || args.expire_count.is_some() {
             let db = Lmdb::open(&home, Mode::Existing)?;
@@ -433,15 +462,24 @@ fn header_edit(args: &Args, outcome: Option<&Outcome>, spam: bool) -> pipe::Edit
     let mut edit = pipe::Edit::default();
     let p = &args.header_prefix;
     if args.insert_revision {
-        edit.fields.push((format!("X-{p}-Revision"), format!("fumi {}", env!("CARGO_PKG_VERSION"))));
+        edit.fields.push((
+            format!("X-{p}-Revision"),
+            format!("fumi {}", env!("CARGO_PKG_VERSION")),
+        ));
     }
     if args.insert_flag {
-        edit.fields.push((format!("X-{p}-Flag"), if spam { "Yes" } else { "No" }.to_string()));
+        edit.fields.push((
+            format!("X-{p}-Flag"),
+            if spam { "Yes" } else { "No" }.to_string(),
+        ));
     }
     if let Some(o) = outcome
         && args.insert_probability
     {
-        edit.fields.push((format!("X-{p}-Probability"), format!("{:.6}", o.probability)));
+        edit.fields.push((
+            format!("X-{p}-Probability"),
+            format!("{:.6}", o.probability),
+        ));
     }
     if spam && args.mark_spam_subject && outcome.is_some() {
         edit.subject_prefix = Some(args.spam_subject_prefix.clone());
@@ -464,7 +502,9 @@ fn auto_action(args: &Args, o: &Outcome) -> Option<Action> {
 /// fails, the message goes out unchanged; only a failure to read or write
 /// the message itself gives a non-zero status (so the MDA retries).
 fn run_pipe(args: &Args) -> i32 {
-    if !args.files.is_empty() && !(args.files.len() == 1 && args.files[0].as_os_str() == "-") {
+    let stdin_only =
+        args.files.is_empty() || (args.files.len() == 1 && args.files[0].as_os_str() == "-");
+    if !stdin_only {
         return match dispatch_pipe_files(args) {
             Ok(c) => c,
             Err(f) => {
@@ -490,7 +530,9 @@ fn run_pipe(args: &Args) -> i32 {
             match out {
                 Ok(out) => (out, Some((db, scored))),
                 Err(_) => {
-                    eprintln!("fumi: internal error while inserting headers; message passed through unchanged");
+                    eprintln!(
+                        "fumi: internal error while inserting headers; message passed through unchanged"
+                    );
                     (head.clone(), None)
                 }
             }
@@ -508,7 +550,13 @@ fn run_pipe(args: &Args) -> i32 {
     let mut lock = stdout.lock();
     let written = lock
         .write_all(&output)
-        .and_then(|_| if more { io::copy(&mut io::stdin().lock(), &mut lock).map(|_| ()) } else { Ok(()) })
+        .and_then(|_| {
+            if more {
+                io::copy(&mut io::stdin().lock(), &mut lock).map(|_| ())
+            } else {
+                Ok(())
+            }
+        })
         .and_then(|_| lock.flush());
     if let Err(e) = written {
         eprintln!("fumi: writing the message: {e}");
@@ -544,13 +592,19 @@ fn dispatch_pipe_files(args: &Args) -> Result<i32, Failure> {
     let had_errors = for_each_batch(args, |batch| {
         for m in batch {
             let scored = match &db {
-                Ok(db) => engine.score(&m.bytes, &Counts::Store(*db)).map_err(Failure::from),
+                Ok(db) => engine
+                    .score(&m.bytes, &Counts::Store(*db))
+                    .map_err(Failure::from),
                 Err(f) => Err(Failure::internal(&f.message)),
             };
             match scored {
                 Ok(s) => {
                     let spam = s.outcome.verdict == Verdict::Spam;
-                    out.write_all(&pipe::rewrite(&m.bytes, &header_edit(args, Some(&s.outcome), spam), true))?;
+                    out.write_all(&pipe::rewrite(
+                        &m.bytes,
+                        &header_edit(args, Some(&s.outcome), spam),
+                        true,
+                    ))?;
                     if args.auto_update
                         && let Some(a) = auto_action(args, &s.outcome)
                     {
@@ -569,7 +623,10 @@ fn dispatch_pipe_files(args: &Args) -> Result<i32, Failure> {
     if let Ok(db) = &db
         && !ops_msgs.is_empty()
     {
-        let ops: Vec<_> = ops_msgs.iter().map(|(d, a, t)| engine.train_op(*d, *a, t)).collect();
+        let ops: Vec<_> = ops_msgs
+            .iter()
+            .map(|(d, a, t)| engine.train_op(*d, *a, t))
+            .collect();
         if let Err(e) = db.train(&ops) {
             eprintln!("fumi: --auto-update: {e}");
         }
@@ -584,7 +641,11 @@ fn open_for_filter(args: &Args, engine: &Engine) -> Result<&'static Lmdb, Failur
     Ok(db)
 }
 
-fn classify_one(args: &Args, engine: &Engine, raw: &[u8]) -> Result<(&'static Lmdb, crate::engine::Scored), Failure> {
+fn classify_one(
+    args: &Args,
+    engine: &Engine,
+    raw: &[u8],
+) -> Result<(&'static Lmdb, crate::engine::Scored), Failure> {
     let db = open_for_filter(args, engine)?;
     let scored = engine.score(raw, &Counts::Store(db))?;
     Ok((db, scored))
@@ -608,7 +669,11 @@ fn explain(out: &mut dyn Write, name: &str, o: &Outcome, tokens: &TokenSet) -> i
             .and_then(|k| token::set::split_key(k))
             .map(|(c, t)| (c.name(), t))
             .unwrap_or(("?", "?"));
-        writeln!(out, "{:.6}\t{}\t{}\t{cat}\t{tok}", c.f, c.counts.spam, c.counts.clean)?;
+        writeln!(
+            out,
+            "{:.6}\t{}\t{}\t{cat}\t{tok}",
+            c.f, c.counts.spam, c.counts.clean
+        )?;
     }
     Ok(())
 }
@@ -618,8 +683,9 @@ fn explain(out: &mut dyn Write, name: &str, o: &Outcome, tokens: &TokenSet) -> i
 fn filter(args: &Args, engine: &Engine) -> Result<i32, Failure> {
     let db = open_for_filter(args, engine)?;
     let (sources, _) = input::expand(&args.files, args.mbox);
-    let many = sources.len() >= SNAPSHOT_MIN_INPUTS || sources.iter().any(|s| matches!(s, Source::Mbox(_)));
-    let snapshot = if many && args.scan || many && (args.list_spam || args.list_clean) {
+    let many = sources.len() >= SNAPSHOT_MIN_INPUTS
+        || sources.iter().any(|s| matches!(s, Source::Mbox(_)));
+    let snapshot = if many && (args.scan || args.list_spam || args.list_clean) {
         Some(db.snapshot()?)
     } else {
         None
@@ -642,7 +708,13 @@ fn filter(args: &Args, engine: &Engine) -> Result<i32, Failure> {
             let spam = o.verdict == Verdict::Spam;
             any_spam |= spam;
             if args.scan {
-                writeln!(out, "{:.6}\t{}\t{}", o.probability, o.verdict.name(), m.name)?;
+                writeln!(
+                    out,
+                    "{:.6}\t{}\t{}",
+                    o.probability,
+                    o.verdict.name(),
+                    m.name
+                )?;
             }
             if (args.list_spam && spam) || (args.list_clean && o.verdict == Verdict::Clean) {
                 writeln!(out, "{}", m.name)?;
@@ -651,7 +723,10 @@ fn filter(args: &Args, engine: &Engine) -> Result<i32, Failure> {
                 explain(&mut out, &m.name, o, &s.tokens)?;
             }
             if !args.scan && !args.explain {
-                say(args, format!("{}\t{:.6}\t{}", m.name, o.probability, o.verdict.name()));
+                say(
+                    args,
+                    format!("{}\t{:.6}\t{}", m.name, o.probability, o.verdict.name()),
+                );
             }
             if args.auto_update
                 && let Some(a) = auto_action(args, o)
@@ -663,11 +738,91 @@ fn filter(args: &Args, engine: &Engine) -> Result<i32, Failure> {
     })?;
     out.flush()?;
     if !learn.is_empty() {
-        let ops: Vec<_> = learn.iter().map(|(d, a, t)| engine.train_op(*d, *a, t)).collect();
+        let ops: Vec<_> = learn
+            .iter()
+            .map(|(d, a, t)| engine.train_op(*d, *a, t))
+            .collect();
         db.train(&ops)?;
     }
     if had_errors {
         return Ok(EXIT_ERROR);
     }
     Ok(if any_spam { EXIT_SPAM } else { EXIT_CLEAN })
+}
+
+/// `--eval`: cross-validation, the bench's 50/50 split and an online pass.
+fn evaluate(args: &Args, engine: &Engine) -> Result<i32, Failure> {
+    use crate::eval;
+    if args.spam.is_empty() || args.clean.is_empty() {
+        return Err(Failure::usage(
+            "--eval needs --spam PATH... and --clean PATH...",
+        ));
+    }
+    let (mut msgs, mut errors) = eval::read_messages(&args.spam, args.mbox, true);
+    let (clean, e2) = eval::read_messages(&args.clean, args.mbox, false);
+    msgs.extend(clean);
+    errors.extend(e2);
+    for e in &errors {
+        eprintln!("fumi: {e}");
+    }
+    let corpus = eval::build(engine, msgs);
+    let p = &engine.params;
+    let n_spam = corpus.samples.iter().filter(|s| s.spam).count();
+    let mut out = io::stdout().lock();
+    writeln!(
+        out,
+        "corpus: {n_spam} spam, {} clean, {} distinct tokens; method {}, spam cutoff {}{}",
+        corpus.samples.len() - n_spam,
+        corpus.vocabulary,
+        p.method.letters(),
+        p.spam_cutoff,
+        p.ham_cutoff
+            .map(|h| format!(", ham cutoff {h}"))
+            .unwrap_or_default()
+    )?;
+    writeln!(
+        out,
+        "{:<28} {:>9} {:>12} {:>12} {:>8} {:>13} {:>11}",
+        "protocol", "(1-AUC)%", "FP", "FN", "unsure", "FNR@FPR<=0.1%", "FNR@FPR<=1%"
+    )?;
+    let runs = [
+        (
+            format!("{}-fold cross-validation", args.folds.max(2)),
+            eval::cross_validate(&corpus, args.folds, &args.seed, p),
+        ),
+        (
+            format!("50/50 split ({})", args.seed),
+            eval::bench_split(&corpus, &args.seed, 0.5, p),
+        ),
+        (
+            "online, train everything".to_string(),
+            eval::online(&corpus, &args.seed, false, p),
+        ),
+        (
+            "online, train on error".to_string(),
+            eval::online(&corpus, &args.seed, true, p),
+        ),
+    ];
+    for (name, scored) in &runs {
+        let m = eval::metrics(scored);
+        writeln!(
+            out,
+            "{name:<28} {:>9.4} {:>12} {:>12} {:>8} {:>12.2}% {:>10.2}%",
+            m.one_minus_auc_pct,
+            format!(
+                "{} ({:.2}%)",
+                m.false_positives,
+                100.0 * m.false_positives as f64 / m.n_clean.max(1) as f64
+            ),
+            format!(
+                "{} ({:.2}%)",
+                m.false_negatives,
+                100.0 * m.false_negatives as f64 / m.n_spam.max(1) as f64
+            ),
+            m.unsure,
+            100.0 * m.fnr_at_fpr_01.0,
+            100.0 * m.fnr_at_fpr_1.0
+        )?;
+    }
+    Ok(if errors.is_empty() { 0 } else { EXIT_ERROR })
 }

@@ -16,7 +16,9 @@ pub struct Edit {
 
 /// Is `name` usable in a header field name (`--header-prefix`)?
 pub fn valid_field_name(name: &str) -> bool {
-    !name.is_empty() && name.len() <= 60 && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+    !name.is_empty()
+        && name.len() <= 60
+        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
 }
 
 struct Line {
@@ -83,7 +85,11 @@ pub fn rewrite(msg: &[u8], edit: &Edit, complete: bool) -> Vec<u8> {
         return out;
     }
 
-    let names: Vec<String> = edit.fields.iter().map(|(n, _)| n.to_ascii_lowercase()).collect();
+    let names: Vec<String> = edit
+        .fields
+        .iter()
+        .map(|(n, _)| n.to_ascii_lowercase())
+        .collect();
     let mut skipping = false;
     let mut saw_subject = false;
     for l in &lines {
@@ -194,13 +200,22 @@ mod tests {
             s(rewrite(b"plain text\n", &edit(), true)),
             "X-Spam-Flag: Yes\nX-Spam-Probability: 0.999000\n\nplain text\n"
         );
-        assert_eq!(s(rewrite(b"", &edit(), true)), "X-Spam-Flag: Yes\nX-Spam-Probability: 0.999000\n\n");
+        assert_eq!(
+            s(rewrite(b"", &edit(), true)),
+            "X-Spam-Flag: Yes\nX-Spam-Probability: 0.999000\n\n"
+        );
     }
 
     #[test]
     fn headers_only_and_unterminated() {
-        assert_eq!(s(rewrite(b"A: b\n", &edit(), true)), "A: b\nX-Spam-Flag: Yes\nX-Spam-Probability: 0.999000\n");
-        assert_eq!(s(rewrite(b"A: b", &edit(), true)), "X-Spam-Flag: Yes\nX-Spam-Probability: 0.999000\nA: b");
+        assert_eq!(
+            s(rewrite(b"A: b\n", &edit(), true)),
+            "A: b\nX-Spam-Flag: Yes\nX-Spam-Probability: 0.999000\n"
+        );
+        assert_eq!(
+            s(rewrite(b"A: b", &edit(), true)),
+            "X-Spam-Flag: Yes\nX-Spam-Probability: 0.999000\nA: b"
+        );
         assert_eq!(
             s(rewrite(b"A: b\nC: d", &edit(), false)),
             "X-Spam-Flag: Yes\nX-Spam-Probability: 0.999000\nA: b\nC: d"
@@ -223,7 +238,12 @@ mod tests {
             s(rewrite(b"Subject: buy now\n\nb", &e, true)),
             "Subject: [SPAM] buy now\nX-Spam-Flag: Yes\nX-Spam-Probability: 0.999000\n\nb"
         );
-        assert_eq!(s(rewrite(b"Subject: [SPAM] x\n\nb", &e, true)).lines().next(), Some("Subject: [SPAM] x"));
+        assert_eq!(
+            s(rewrite(b"Subject: [SPAM] x\n\nb", &e, true))
+                .lines()
+                .next(),
+            Some("Subject: [SPAM] x")
+        );
         assert!(s(rewrite(b"From: a\n\nb", &e, true)).contains("Subject: [SPAM]\n"));
     }
 }

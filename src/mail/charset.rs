@@ -9,9 +9,7 @@
 use std::borrow::Cow;
 
 use chardetng::{EncodingDetector, Iso2022JpDetection, Utf8Detection};
-use encoding_rs::{
-    EUC_JP, EUC_KR, Encoding, GBK, ISO_2022_JP, SHIFT_JIS, UTF_8, WINDOWS_1252,
-};
+use encoding_rs::{EUC_JP, EUC_KR, Encoding, GBK, ISO_2022_JP, SHIFT_JIS, UTF_8, WINDOWS_1252};
 
 /// Maps a charset label to an encoding, knowing the labels Japanese (and other
 /// East Asian) mailers actually use that the WHATWG registry lacks.
@@ -29,8 +27,15 @@ pub fn encoding_for_label(label: &str) -> Option<&'static Encoding> {
         | "iso-2022-jp-ms" | "csiso2022jp" | "csiso2022jp2" | "jis" | "x-iso-2022-jp" => {
             return Some(ISO_2022_JP);
         }
-        "euc-jisx0213" | "euc-jis-2004" | "x-euc-jp" | "eucjp" | "ujis" | "x-eucjp"
-        | "eucjp-win" | "eucjp-ms" | "cseucpkdfmtjapanese" => return Some(EUC_JP),
+        "euc-jisx0213"
+        | "euc-jis-2004"
+        | "x-euc-jp"
+        | "eucjp"
+        | "ujis"
+        | "x-eucjp"
+        | "eucjp-win"
+        | "eucjp-ms"
+        | "cseucpkdfmtjapanese" => return Some(EUC_JP),
         "ks_c_5601-1987" | "ks_c_5601" | "ksc5601" | "x-windows-949" | "cp949" | "uhc"
         | "euckr" => return Some(EUC_KR),
         "gb2312" | "x-gbk" | "cp936" | "euc-cn" | "x-euc-cn" | "gb_2312-80" => return Some(GBK),
@@ -186,8 +191,17 @@ fn is_single_byte_latin(enc: &'static Encoding) -> bool {
 }
 
 fn is_east_asian(enc: &'static Encoding) -> bool {
-    [SHIFT_JIS, EUC_JP, ISO_2022_JP, GBK, EUC_KR, encoding_rs::BIG5, encoding_rs::GB18030, UTF_8]
-        .contains(&enc)
+    [
+        SHIFT_JIS,
+        EUC_JP,
+        ISO_2022_JP,
+        GBK,
+        EUC_KR,
+        encoding_rs::BIG5,
+        encoding_rs::GB18030,
+        UTF_8,
+    ]
+    .contains(&enc)
 }
 
 #[cfg(test)]
@@ -196,10 +210,21 @@ mod tests {
 
     #[test]
     fn aliases_of_japanese_labels() {
-        for l in ["CP932", "x-ms-cp932", "Windows-31J", "Shift_JISX0213", "\"cp932\""] {
+        for l in [
+            "CP932",
+            "x-ms-cp932",
+            "Windows-31J",
+            "Shift_JISX0213",
+            "\"cp932\"",
+        ] {
             assert_eq!(encoding_for_label(l), Some(SHIFT_JIS), "{l}");
         }
-        for l in ["ISO-2022-JP-1", "iso-2022-jp-2", "ISO-2022-JP-3", "iso-2022-jp"] {
+        for l in [
+            "ISO-2022-JP-1",
+            "iso-2022-jp-2",
+            "ISO-2022-JP-3",
+            "iso-2022-jp",
+        ] {
             assert_eq!(encoding_for_label(l), Some(ISO_2022_JP), "{l}");
         }
         assert_eq!(encoding_for_label("EUC-JISX0213"), Some(EUC_JP));

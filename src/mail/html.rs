@@ -22,8 +22,8 @@ const SKIP_CONTENT: &[&str] = &["script", "style", "title", "template", "xml"];
 
 /// Elements that have no end tag.
 const VOID: &[&str] = &[
-    "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param",
-    "source", "track", "wbr", "basefont", "frame", "keygen",
+    "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source",
+    "track", "wbr", "basefont", "frame", "keygen",
 ];
 
 /// Elements that an open element of the same name implicitly closes.
@@ -71,8 +71,8 @@ pub fn html_to_text(html: &str) -> HtmlText {
         }
         // '<'
         let rest = &html[at..];
-        if rest.starts_with("<!--") {
-            i = match rest[4..].find("-->") {
+        if let Some(comment) = rest.strip_prefix("<!--") {
+            i = match comment.find("-->") {
                 Some(e) => at + 4 + e + 3,
                 None => bytes.len(),
             };
@@ -191,7 +191,10 @@ fn style_hides(style: &str) -> bool {
     let mut from = 0;
     while let Some(p) = s[from..].find("font-size:") {
         let v = &s[from + p + 10..];
-        let digits: String = v.chars().take_while(|c| c.is_ascii_digit() || *c == '.').collect();
+        let digits: String = v
+            .chars()
+            .take_while(|c| c.is_ascii_digit() || *c == '.')
+            .collect();
         if let Ok(size) = digits.parse::<f32>() {
             let unit = &v[digits.len()..];
             let tiny = if unit.starts_with("px") || unit.starts_with("pt") {
@@ -218,7 +221,9 @@ fn skip_to_end_tag(html: &str, from: usize, name: &str) -> usize {
         let candidate = &bytes[at..];
         if candidate.len() >= name.len()
             && candidate[..name.len()].eq_ignore_ascii_case(name.as_bytes())
-            && !candidate.get(name.len()).is_some_and(u8::is_ascii_alphanumeric)
+            && !candidate
+                .get(name.len())
+                .is_some_and(u8::is_ascii_alphanumeric)
         {
             return match memchr::memchr(b'>', &bytes[at..]) {
                 Some(e) => at + e + 1,
@@ -242,7 +247,11 @@ fn parse_tag(s: &str) -> (usize, Tag<'_>) {
     while i < b.len() && !b[i].is_ascii_whitespace() && b[i] != b'>' && b[i] != b'/' {
         i += 1;
     }
-    let name: String = s[name_start..i].chars().take(32).flat_map(char::to_lowercase).collect();
+    let name: String = s[name_start..i]
+        .chars()
+        .take(32)
+        .flat_map(char::to_lowercase)
+        .collect();
     let mut tag = Tag {
         name,
         end,
@@ -329,7 +338,14 @@ fn decode_entity(s: &str) -> (usize, Option<char>) {
             _ => (false, 2),
         };
         let mut j = start;
-        while j < b.len() && j < start + 8 && (if hex { b[j].is_ascii_hexdigit() } else { b[j].is_ascii_digit() }) {
+        while j < b.len()
+            && j < start + 8
+            && (if hex {
+                b[j].is_ascii_hexdigit()
+            } else {
+                b[j].is_ascii_digit()
+            })
+        {
             j += 1;
         }
         if j == start {
@@ -376,30 +392,81 @@ const LATIN1: [&str; 96] = [
     "nbsp", "iexcl", "cent", "pound", "curren", "yen", "brvbar", "sect", "uml", "copy", "ordf",
     "laquo", "not", "shy", "reg", "macr", "deg", "plusmn", "sup2", "sup3", "acute", "micro",
     "para", "middot", "cedil", "sup1", "ordm", "raquo", "frac14", "frac12", "frac34", "iquest",
-    "Agrave", "Aacute", "Acirc", "Atilde", "Auml", "Aring", "AElig", "Ccedil", "Egrave",
-    "Eacute", "Ecirc", "Euml", "Igrave", "Iacute", "Icirc", "Iuml", "ETH", "Ntilde", "Ograve",
-    "Oacute", "Ocirc", "Otilde", "Ouml", "times", "Oslash", "Ugrave", "Uacute", "Ucirc", "Uuml",
-    "Yacute", "THORN", "szlig", "agrave", "aacute", "acirc", "atilde", "auml", "aring", "aelig",
-    "ccedil", "egrave", "eacute", "ecirc", "euml", "igrave", "iacute", "icirc", "iuml", "eth",
-    "ntilde", "ograve", "oacute", "ocirc", "otilde", "ouml", "divide", "oslash", "ugrave",
-    "uacute", "ucirc", "uuml", "yacute", "thorn", "yuml",
+    "Agrave", "Aacute", "Acirc", "Atilde", "Auml", "Aring", "AElig", "Ccedil", "Egrave", "Eacute",
+    "Ecirc", "Euml", "Igrave", "Iacute", "Icirc", "Iuml", "ETH", "Ntilde", "Ograve", "Oacute",
+    "Ocirc", "Otilde", "Ouml", "times", "Oslash", "Ugrave", "Uacute", "Ucirc", "Uuml", "Yacute",
+    "THORN", "szlig", "agrave", "aacute", "acirc", "atilde", "auml", "aring", "aelig", "ccedil",
+    "egrave", "eacute", "ecirc", "euml", "igrave", "iacute", "icirc", "iuml", "eth", "ntilde",
+    "ograve", "oacute", "ocirc", "otilde", "ouml", "divide", "oslash", "ugrave", "uacute", "ucirc",
+    "uuml", "yacute", "thorn", "yuml",
 ];
 
 /// Other named entities seen in mail.
 const OTHER: &[(&str, char)] = &[
-    ("amp", '&'), ("lt", '<'), ("gt", '>'), ("quot", '"'), ("apos", '\''),
-    ("ndash", '–'), ("mdash", '—'), ("lsquo", '‘'), ("rsquo", '’'), ("sbquo", '‚'),
-    ("ldquo", '“'), ("rdquo", '”'), ("bdquo", '„'), ("bull", '•'), ("hellip", '…'),
-    ("trade", '™'), ("euro", '€'), ("dagger", '†'), ("Dagger", '‡'), ("permil", '‰'),
-    ("lsaquo", '‹'), ("rsaquo", '›'), ("prime", '′'), ("Prime", '″'), ("oline", '‾'),
-    ("larr", '←'), ("uarr", '↑'), ("rarr", '→'), ("darr", '↓'), ("harr", '↔'),
-    ("hearts", '♥'), ("spades", '♠'), ("clubs", '♣'), ("diams", '♦'), ("infin", '∞'),
-    ("ne", '≠'), ("le", '≤'), ("ge", '≥'), ("minus", '−'), ("asymp", '≈'), ("sum", '∑'),
-    ("ensp", '\u{2002}'), ("emsp", '\u{2003}'), ("thinsp", '\u{2009}'), ("zwnj", '\u{200c}'),
-    ("zwj", '\u{200d}'), ("lrm", '\u{200e}'), ("rlm", '\u{200f}'), ("OElig", 'Œ'),
-    ("oelig", 'œ'), ("Scaron", 'Š'), ("scaron", 'š'), ("Yuml", 'Ÿ'), ("fnof", 'ƒ'),
-    ("circ", 'ˆ'), ("tilde", '˜'), ("alpha", 'α'), ("beta", 'β'), ("gamma", 'γ'),
-    ("delta", 'δ'), ("pi", 'π'), ("mu", 'μ'), ("Omega", 'Ω'), ("check", '✓'),
+    ("amp", '&'),
+    ("lt", '<'),
+    ("gt", '>'),
+    ("quot", '"'),
+    ("apos", '\''),
+    ("ndash", '–'),
+    ("mdash", '—'),
+    ("lsquo", '‘'),
+    ("rsquo", '’'),
+    ("sbquo", '‚'),
+    ("ldquo", '“'),
+    ("rdquo", '”'),
+    ("bdquo", '„'),
+    ("bull", '•'),
+    ("hellip", '…'),
+    ("trade", '™'),
+    ("euro", '€'),
+    ("dagger", '†'),
+    ("Dagger", '‡'),
+    ("permil", '‰'),
+    ("lsaquo", '‹'),
+    ("rsaquo", '›'),
+    ("prime", '′'),
+    ("Prime", '″'),
+    ("oline", '‾'),
+    ("larr", '←'),
+    ("uarr", '↑'),
+    ("rarr", '→'),
+    ("darr", '↓'),
+    ("harr", '↔'),
+    ("hearts", '♥'),
+    ("spades", '♠'),
+    ("clubs", '♣'),
+    ("diams", '♦'),
+    ("infin", '∞'),
+    ("ne", '≠'),
+    ("le", '≤'),
+    ("ge", '≥'),
+    ("minus", '−'),
+    ("asymp", '≈'),
+    ("sum", '∑'),
+    ("ensp", '\u{2002}'),
+    ("emsp", '\u{2003}'),
+    ("thinsp", '\u{2009}'),
+    ("zwnj", '\u{200c}'),
+    ("zwj", '\u{200d}'),
+    ("lrm", '\u{200e}'),
+    ("rlm", '\u{200f}'),
+    ("OElig", 'Œ'),
+    ("oelig", 'œ'),
+    ("Scaron", 'Š'),
+    ("scaron", 'š'),
+    ("Yuml", 'Ÿ'),
+    ("fnof", 'ƒ'),
+    ("circ", 'ˆ'),
+    ("tilde", '˜'),
+    ("alpha", 'α'),
+    ("beta", 'β'),
+    ("gamma", 'γ'),
+    ("delta", 'δ'),
+    ("pi", 'π'),
+    ("mu", 'μ'),
+    ("Omega", 'Ω'),
+    ("check", '✓'),
 ];
 
 fn named_entity(name: &str) -> Option<char> {
@@ -431,13 +498,19 @@ mod tests {
     use super::*;
 
     fn words(h: &str) -> Vec<String> {
-        html_to_text(h).text.split_whitespace().map(String::from).collect()
+        html_to_text(h)
+            .text
+            .split_whitespace()
+            .map(String::from)
+            .collect()
     }
 
     #[test]
     fn every_tag_separates() {
         assert_eq!(
-            words("<div>foo</div><div>bar</div><td>cell1</td><td>cell2</td><li>item</li><h1>Head</h1>text"),
+            words(
+                "<div>foo</div><div>bar</div><td>cell1</td><td>cell2</td><li>item</li><h1>Head</h1>text"
+            ),
             ["foo", "bar", "cell1", "cell2", "item", "Head", "text"]
         );
     }
@@ -476,15 +549,39 @@ mod tests {
             "<a href=\"http://evil.example/buy?id=1&amp;x=2\">click</a>\
              <img src='https://img.example.net/x.gif' alt=\"Cheap meds\"><a href=\"#top\">top</a>",
         );
-        assert_eq!(t.links, ["http://evil.example/buy?id=1&x=2", "https://img.example.net/x.gif"]);
-        assert_eq!(t.text.split_whitespace().collect::<Vec<_>>(), ["click", "Cheap", "meds", "top"]);
+        assert_eq!(
+            t.links,
+            [
+                "http://evil.example/buy?id=1&x=2",
+                "https://img.example.net/x.gif"
+            ]
+        );
+        assert_eq!(
+            t.text.split_whitespace().collect::<Vec<_>>(),
+            ["click", "Cheap", "meds", "top"]
+        );
     }
 
     #[test]
     fn broken_markup_never_panics() {
-        for h in ["<", "<a", "<a href=\"x", "&#", "&#x", "&#99999999999;", "<!--", "<script>", "</", "<<>>", "<a\u{3042}>"] {
+        for h in [
+            "<",
+            "<a",
+            "<a href=\"x",
+            "&#",
+            "&#x",
+            "&#99999999999;",
+            "<!--",
+            "<script>",
+            "</",
+            "<<>>",
+            "<a\u{3042}>",
+        ] {
             let _ = html_to_text(h);
         }
-        assert_eq!(words("a < b and c > d"), ["a", "<", "b", "and", "c", ">", "d"]);
+        assert_eq!(
+            words("a < b and c > d"),
+            ["a", "<", "b", "and", "c", ">", "d"]
+        );
     }
 }

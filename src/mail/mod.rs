@@ -142,12 +142,18 @@ pub fn skip_mbox_from_line(raw: &[u8]) -> &[u8] {
 
 /// Does the input start with a header field (`Name:` with a valid field name)?
 pub fn starts_with_header(raw: &[u8]) -> bool {
-    let name_len = raw.iter().take_while(|&&b| b > b' ' && b < 127 && b != b':').count();
+    let name_len = raw
+        .iter()
+        .take_while(|&&b| b > b' ' && b < 127 && b != b':')
+        .count();
     if name_len == 0 {
         return false;
     }
     let rest = &raw[name_len..];
-    let blanks = rest.iter().take_while(|&&b| b == b' ' || b == b'\t').count();
+    let blanks = rest
+        .iter()
+        .take_while(|&&b| b == b' ' || b == b'\t')
+        .count();
     rest.get(blanks) == Some(&b':')
 }
 
@@ -162,7 +168,11 @@ fn header_name<'a>(name: &'a HeaderName<'_>) -> &'a str {
     }
 }
 
-fn raw_header<'a>(part: &mail_parser::MessagePart<'_>, raw: &'a [u8], name: &str) -> Option<&'a [u8]> {
+fn raw_header<'a>(
+    part: &mail_parser::MessagePart<'_>,
+    raw: &'a [u8],
+    name: &str,
+) -> Option<&'a [u8]> {
     part.headers
         .iter()
         .find(|h| header_name(&h.name).eq_ignore_ascii_case(name))
@@ -227,7 +237,10 @@ fn walk(msg: &mail_parser::Message<'_>, depth: usize, mail: &mut Mail, limits: &
                     walk(inner, depth + 1, mail, limits);
                 }
             }
-            PartType::Text(_) | PartType::Html(_) | PartType::Binary(_) | PartType::InlineBinary(_) => {
+            PartType::Text(_)
+            | PartType::Html(_)
+            | PartType::Binary(_)
+            | PartType::InlineBinary(_) => {
                 let textual = matches!(part.body, PartType::Text(_) | PartType::Html(_))
                     || info.mime_type.is_empty()
                     || info.mime_type.starts_with("text/")
@@ -242,12 +255,7 @@ fn walk(msg: &mail_parser::Message<'_>, depth: usize, mail: &mut Mail, limits: &
     }
 }
 
-fn read_text_part(
-    body_raw: &[u8],
-    info: &mut PartInfo,
-    mail: &mut Mail,
-    limits: &Limits,
-) {
+fn read_text_part(body_raw: &[u8], info: &mut PartInfo, mail: &mut Mail, limits: &Limits) {
     // Base64 needs 4/3 of the output, QP up to 3×; read a bounded prefix.
     let raw_cap = limits.max_part_bytes.saturating_mul(3).max(4096);
     let body_raw = &body_raw[..body_raw.len().min(raw_cap)];
@@ -289,7 +297,11 @@ fn read_text_part(
 /// boundary.
 fn decode_text(bytes: &[u8], charset_label: Option<&str>, limits: &Limits) -> String {
     let cap = limits.max_part_bytes;
-    let bytes = if bytes.len() > cap * 2 { &bytes[..cap * 2] } else { bytes };
+    let bytes = if bytes.len() > cap * 2 {
+        &bytes[..cap * 2]
+    } else {
+        bytes
+    };
     let mut text = charset::decode(bytes, charset_label).text.into_owned();
     if text.len() > cap {
         let mut end = cap;
@@ -315,7 +327,10 @@ fn looks_binary(bytes: &[u8]) -> bool {
 }
 
 fn sniff_html(text: &str) -> bool {
-    let head = text.get(..text.len().min(512)).unwrap_or("").to_ascii_lowercase();
+    let head = text
+        .get(..text.len().min(512))
+        .unwrap_or("")
+        .to_ascii_lowercase();
     head.contains("<html") || head.contains("<body") || head.contains("<!doctype html")
 }
 
@@ -347,8 +362,10 @@ mod tests {
 
     #[test]
     fn garbage_base64_is_dropped() {
-        let m = p("Content-Type: text/plain\nContent-Transfer-Encoding: base64\n\n\
-                   This is certainly not base64!!! (really) -- it's plain text; with lots of punctuation???\n");
+        let m = p(
+            "Content-Type: text/plain\nContent-Transfer-Encoding: base64\n\n\
+                   This is certainly not base64!!! (really) -- it's plain text; with lots of punctuation???\n",
+        );
         assert!(m.bodies.is_empty(), "{m:?}");
         assert_eq!(m.parts[0].problem, Some("bad-base64"));
     }
@@ -356,21 +373,33 @@ mod tests {
     #[test]
     fn multipart_without_boundary_is_still_read() {
         let m = p("Content-Type: multipart/mixed\n\nvisible words here\n");
-        assert!(m.bodies.iter().any(|b| b.text.contains("visible words")), "{m:?}");
+        assert!(
+            m.bodies.iter().any(|b| b.text.contains("visible words")),
+            "{m:?}"
+        );
     }
 
     #[test]
     fn unused_boundary_is_still_read() {
         let m = p("Content-Type: multipart/alternative; boundary=\"zzz\"\n\nplain words only\n");
-        assert!(m.bodies.iter().any(|b| b.text.contains("plain words")), "{m:?}");
+        assert!(
+            m.bodies.iter().any(|b| b.text.contains("plain words")),
+            "{m:?}"
+        );
     }
 
     #[test]
     fn attachment_metadata() {
-        let m = p("Content-Type: multipart/mixed; boundary=b\n\n--b\nContent-Type: text/plain\n\nhi\n\
+        let m = p(
+            "Content-Type: multipart/mixed; boundary=b\n\n--b\nContent-Type: text/plain\n\nhi\n\
                    --b\nContent-Type: application/octet-stream; name=\"x.exe\"\nContent-Transfer-Encoding: base64\n\
-                   Content-Disposition: attachment; filename=\"x.exe\"\n\nTVqQAAMAAAAEAAAA\n--b--\n");
-        let att = m.parts.iter().find(|p| p.filename.is_some()).expect("attachment");
+                   Content-Disposition: attachment; filename=\"x.exe\"\n\nTVqQAAMAAAAEAAAA\n--b--\n",
+        );
+        let att = m
+            .parts
+            .iter()
+            .find(|p| p.filename.is_some())
+            .expect("attachment");
         assert_eq!(att.filename.as_deref(), Some("x.exe"));
         assert_eq!(att.mime_type, "application/octet-stream");
         assert_eq!(m.bodies.len(), 1);

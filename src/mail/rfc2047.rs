@@ -173,7 +173,8 @@ pub fn header_param(raw: &[u8], wanted: &str) -> Option<String> {
             if *encoded && i == 0 {
                 // charset'language'value
                 let mut parts = v.splitn(3, '\'');
-                if let (Some(cs), Some(_lang), Some(val)) = (parts.next(), parts.next(), parts.next())
+                if let (Some(cs), Some(_lang), Some(val)) =
+                    (parts.next(), parts.next(), parts.next())
                 {
                     label = Some(cs.to_string());
                     v = val;
@@ -312,7 +313,10 @@ mod tests {
     #[test]
     fn utf8_b_and_q() {
         assert_eq!(decode_header(b"=?UTF-8?B?54Sh5paZ?="), "無料");
-        assert_eq!(decode_header(b"=?utf-8?q?caf=C3=A9_au_lait?="), "café au lait");
+        assert_eq!(
+            decode_header(b"=?utf-8?q?caf=C3=A9_au_lait?="),
+            "café au lait"
+        );
     }
 
     #[test]
@@ -333,7 +337,11 @@ mod tests {
     fn iso2022jp_words_each_complete() {
         let (w1, _, _) = ISO_2022_JP.encode("登録して");
         let (w2, _, _) = ISO_2022_JP.encode("限定");
-        let raw = format!("=?ISO-2022-JP?B?{}?= =?ISO-2022-JP?B?{}?=", b64(&w1), b64(&w2));
+        let raw = format!(
+            "=?ISO-2022-JP?B?{}?= =?ISO-2022-JP?B?{}?=",
+            b64(&w1),
+            b64(&w2)
+        );
         assert_eq!(decode_header(raw.as_bytes()), "登録して限定");
     }
 
@@ -356,7 +364,10 @@ mod tests {
 
     #[test]
     fn broken_words_stay_verbatim() {
-        assert_eq!(decode_header(b"=?utf-8?x?abc?= =?broken"), "=?utf-8?x?abc?= =?broken");
+        assert_eq!(
+            decode_header(b"=?utf-8?x?abc?= =?broken"),
+            "=?utf-8?x?abc?= =?broken"
+        );
         assert_eq!(decode_header(b"foo\r\n\tbar"), "foo bar");
     }
 
@@ -368,7 +379,10 @@ mod tests {
         assert_eq!(header_param(raw, "name").as_deref(), Some("無料.zip"));
         let raw = b"attachment; filename*0*=utf-8''%E7%84; filename*1*=%A1.scr";
         assert_eq!(header_param(raw, "filename").as_deref(), Some("無.scr"));
-        assert_eq!(header_param(b"text/plain; charset=\"ISO-2022-JP\"", "charset").as_deref(), Some("ISO-2022-JP"));
+        assert_eq!(
+            header_param(b"text/plain; charset=\"ISO-2022-JP\"", "charset").as_deref(),
+            Some("ISO-2022-JP")
+        );
         assert_eq!(mime_type(b" Text/HTML ; charset=x"), "text/html");
     }
 }

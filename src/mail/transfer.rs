@@ -53,7 +53,10 @@ pub fn base64_decode(input: &[u8]) -> Base64 {
     for (i, &c) in input.iter().enumerate() {
         if (c == b' ' || c == b'\t')
             && prev != b'\n'
-            && !matches!(input.get(i + 1), None | Some(b'\r') | Some(b'\n') | Some(b' ') | Some(b'\t'))
+            && !matches!(
+                input.get(i + 1),
+                None | Some(b'\r') | Some(b'\n') | Some(b' ') | Some(b'\t')
+            )
         {
             inner_blanks += 1;
         }
@@ -135,7 +138,10 @@ pub fn qp_decode(input: &[u8], underscore_is_space: bool) -> Vec<u8> {
                     }
                     // "=  \r\n": soft break with trailing blanks.
                     let rest = &input[i + 1..];
-                    let blanks = rest.iter().take_while(|&&b| b == b' ' || b == b'\t').count();
+                    let blanks = rest
+                        .iter()
+                        .take_while(|&&b| b == b' ' || b == b'\t')
+                        .count();
                     match rest.get(blanks) {
                         Some(b'\n') => {
                             i += 2 + blanks;
@@ -181,7 +187,10 @@ mod tests {
 
     #[test]
     fn qp_soft_breaks_and_escapes() {
-        assert_eq!(qp_decode(b"caf=E9 =\r\nna=EFve=\nx", false), b"caf\xe9 na\xefvex");
+        assert_eq!(
+            qp_decode(b"caf=E9 =\r\nna=EFve=\nx", false),
+            b"caf\xe9 na\xefvex"
+        );
         assert_eq!(qp_decode(b"a=ZZb", false), b"a=ZZb");
         assert_eq!(qp_decode(b"a_b", true), b"a b");
         assert_eq!(qp_decode(b"end=  \r\nnext", false), b"endnext");

@@ -218,14 +218,22 @@ pub fn score(counts: &[TokenCounts], totals: Totals, p: &Params) -> Outcome {
         Method::Graham => {
             for (index, &c) in counts.iter().enumerate() {
                 let f = graham_f(c, totals).unwrap_or(0.4);
-                clues.push(Clue { index, f, counts: c });
+                clues.push(Clue {
+                    index,
+                    f,
+                    counts: c,
+                });
             }
             select(&mut clues, 0.0, 15);
         }
         _ => {
             for (index, &c) in counts.iter().enumerate() {
                 let f = robinson_f(c, totals, p);
-                clues.push(Clue { index, f, counts: c });
+                clues.push(Clue {
+                    index,
+                    f,
+                    counts: c,
+                });
             }
             select(&mut clues, p.min_dev, p.max_clues);
         }
@@ -270,7 +278,11 @@ mod tests {
     use super::*;
 
     fn tc(spam: u32, clean: u32) -> TokenCounts {
-        TokenCounts { spam, clean, day: 0 }
+        TokenCounts {
+            spam,
+            clean,
+            day: 0,
+        }
     }
 
     #[test]
@@ -286,7 +298,10 @@ mod tests {
 
     #[test]
     fn robinson_f_behaves() {
-        let t = Totals { spam: 100, clean: 100 };
+        let t = Totals {
+            spam: 100,
+            clean: 100,
+        };
         let p = Params::default();
         assert_eq!(robinson_f(tc(0, 0), t, &p), p.prior);
         assert!(robinson_f(tc(50, 0), t, &p) > 0.99);
@@ -309,7 +324,10 @@ mod tests {
 
     #[test]
     fn score_and_verdicts() {
-        let t = Totals { spam: 10, clean: 10 };
+        let t = Totals {
+            spam: 10,
+            clean: 10,
+        };
         let mut p = Params::default();
         let spam = score(&[tc(9, 0), tc(8, 1), tc(0, 0)], t, &p);
         assert_eq!(spam.verdict, Verdict::Spam);

@@ -24,7 +24,7 @@ use heed::{CommitOrAbort, Database, Env, EnvFlags, EnvOpenOptions, RoTxn, RwTxn,
 use rustc_hash::FxHashMap;
 
 use super::{
-    Action, Class, Error, ExpirePolicy, Result, Snapshot, Store, Totals, TokenCounts, TrainOp,
+    Action, Class, Error, ExpirePolicy, Result, Snapshot, Store, TokenCounts, Totals, TrainOp,
     TrainReport, decode_counts, encode_counts, today,
 };
 
@@ -88,7 +88,10 @@ impl Lmdb {
     /// process opens a home once; later calls return the same handle.
     pub fn open(dir: &Path, mode: Mode) -> Result<&'static Lmdb> {
         if mode == Mode::Create {
-            fs::DirBuilder::new().recursive(true).mode(0o700).create(dir)?;
+            fs::DirBuilder::new()
+                .recursive(true)
+                .mode(0o700)
+                .create(dir)?;
         } else if !dir.join("data.mdb").is_file() {
             return Err(Error::Missing(dir.display().to_string()));
         }
@@ -102,7 +105,11 @@ impl Lmdb {
             Ok(db) => db,
             Err(Error::Io(e))
                 if mode == Mode::Existing
-                    && matches!(e.kind(), std::io::ErrorKind::PermissionDenied | std::io::ErrorKind::ReadOnlyFilesystem) =>
+                    && matches!(
+                        e.kind(),
+                        std::io::ErrorKind::PermissionDenied
+                            | std::io::ErrorKind::ReadOnlyFilesystem
+                    ) =>
             {
                 Self::open_env(&key, true, initial_map_size())?
             }
@@ -254,8 +261,13 @@ impl Lmdb {
         match self.meta.get(txn, key)? {
             None => Ok(0),
             Some(v) if v.len() == 8 => Ok(u64::from_le_bytes(v.try_into().unwrap_or([0; 8]))),
-            Some(v) if v.len() == 4 => Ok(u32::from_le_bytes(v.try_into().unwrap_or([0; 4])) as u64),
-            Some(_) => Err(Error::Corrupt(format!("meta {}", String::from_utf8_lossy(key)))),
+            Some(v) if v.len() == 4 => {
+                Ok(u32::from_le_bytes(v.try_into().unwrap_or([0; 4])) as u64)
+            }
+            Some(_) => Err(Error::Corrupt(format!(
+                "meta {}",
+                String::from_utf8_lossy(key)
+            ))),
         }
     }
 
@@ -268,7 +280,8 @@ impl Lmdb {
 
     fn put_totals(&self, w: &mut RwTxn<'_>, t: Totals) -> Result<()> {
         self.meta.put(w, b"spam_messages", &t.spam.to_le_bytes())?;
-        self.meta.put(w, b"clean_messages", &t.clean.to_le_bytes())?;
+        self.meta
+            .put(w, b"clean_messages", &t.clean.to_le_bytes())?;
         Ok(())
     }
 
@@ -308,12 +321,17 @@ impl Lmdb {
 
     /// Size of the data file in bytes.
     pub fn file_size(&self) -> u64 {
-        fs::metadata(self.path.join("data.mdb")).map(|m| m.len()).unwrap_or(0)
+        fs::metadata(self.path.join("data.mdb"))
+            .map(|m| m.len())
+            .unwrap_or(0)
     }
 
     /// Writes a compacted copy of the database to `dest` (a directory).
     pub fn compact_to(&self, dest: &Path) -> Result<()> {
-        fs::DirBuilder::new().recursive(true).mode(0o700).create(dest)?;
+        fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dest)?;
         self.env
             .copy_to_path(dest.join("data.mdb"), heed::CompactionOption::Enabled)?;
         Ok(())
@@ -351,7 +369,12 @@ fn bump(t: &mut Totals, c: Class, by: i64) {
     *v = (*v as i64 + by).max(0) as u64;
 }
 
-fn add_tokens<'a>(deltas: &mut FxHashMap<&'a [u8], (i64, i64)>, tokens: &[(&'a [u8], u32)], c: Class, sign: i64) {
+fn add_tokens<'a>(
+    deltas: &mut FxHashMap<&'a [u8], (i64, i64)>,
+    tokens: &[(&'a [u8], u32)],
+    c: Class,
+    sign: i64,
+) {
     for &(k, n) in tokens {
         let e = deltas.entry(k).or_insert((0, 0));
         match c {
@@ -486,8 +509,16 @@ impl Store for Lmdb {
     fn expire(&self, policy: &ExpirePolicy) -> Result<u64> {
         let now = today();
         self.write(|w| {
-            let old = |day: u32| policy.max_age_days.is_some_and(|a| now.saturating_sub(day) > a);
-            let rare = |c: &TokenCounts| policy.max_count.is_some_and(|m| c.spam as u64 + c.clean as u64 <= m as u64);
+            let old = |day: u32| {
+                policy
+                    .max_age_days
+                    .is_some_and(|a| now.saturating_sub(day) > a)
+            };
+            let rare = |c: &TokenCounts| {
+                policy
+                    .max_count
+                    .is_some_and(|m| c.spam as u64 + c.clean as u64 <= m as u64)
+            };
             let mut doomed: Vec<Vec<u8>> = Vec::new();
             for item in self.tokens.iter(w)? {
                 let (k, v) = item?;
@@ -507,7 +538,11 @@ impl Store for Lmdb {
                 let mut old_digests: Vec<Vec<u8>> = Vec::new();
                 for item in self.trained.iter(w)? {
                     let (k, v) = item?;
-                    let day = v.get(1..5).and_then(|d| d.try_into().ok()).map(u32::from_le_bytes).unwrap_or(0);
+                    let day = v
+                        .get(1..5)
+                        .and_then(|d| d.try_into().ok())
+                        .map(u32::from_le_bytes)
+                        .unwrap_or(0);
                     if old(day) {
                         old_digests.push(k.to_vec());
                     }
@@ -526,7 +561,11 @@ impl Store for Lmdb {
             let t = self.totals_in(r)?;
             let day = |k: &[u8]| -> Result<String> {
                 let d = self.meta_u64(r, k)?;
-                Ok(if d == 0 { "-".into() } else { day_to_date(d as u32) })
+                Ok(if d == 0 {
+                    "-".into()
+                } else {
+                    day_to_date(d as u32)
+                })
             };
             let tokenizer = self
                 .meta
@@ -538,7 +577,10 @@ impl Store for Lmdb {
                 ("clean_messages".into(), t.clean.to_string()),
                 ("tokens".into(), self.tokens.len(r)?.to_string()),
                 ("trained_digests".into(), self.trained.len(r)?.to_string()),
-                ("format_version".into(), self.meta_u64(r, b"format")?.to_string()),
+                (
+                    "format_version".into(),
+                    self.meta_u64(r, b"format")?.to_string(),
+                ),
                 ("tokenizer".into(), tokenizer),
                 ("created".into(), day(b"created")?),
                 ("last_trained".into(), day(b"last_trained")?),
@@ -546,13 +588,21 @@ impl Store for Lmdb {
                 ("db_path".into(), self.path.display().to_string()),
                 ("db_bytes".into(), self.file_size().to_string()),
                 ("map_bytes".into(), self.env.info().map_size.to_string()),
-                ("read_only".into(), if self.read_only { "yes" } else { "no" }.into()),
+                (
+                    "read_only".into(),
+                    if self.read_only { "yes" } else { "no" }.into(),
+                ),
             ])
         })
     }
 
     fn tokenizer_id(&self, current: &str) -> Result<String> {
-        let recorded = self.read(|r| Ok(self.meta.get(r, b"tokenizer")?.map(|v| String::from_utf8_lossy(v).into_owned())))?;
+        let recorded = self.read(|r| {
+            Ok(self
+                .meta
+                .get(r, b"tokenizer")?
+                .map(|v| String::from_utf8_lossy(v).into_owned()))
+        })?;
         match recorded {
             Some(r) => Ok(r),
             None if !self.read_only => {
@@ -589,7 +639,11 @@ mod tests {
         let db = Lmdb::open(dir.path(), Mode::Create).expect("open");
         let (a, b) = (key("cheap"), key("hello"));
         let tokens = vec![(a.as_slice(), 1), (b.as_slice(), 2)];
-        let op = |action| TrainOp { digest: [7; 16], action, tokens: tokens.clone() };
+        let op = |action| TrainOp {
+            digest: [7; 16],
+            action,
+            tokens: tokens.clone(),
+        };
         let r = db.train(&[op(Action::Add(Class::Spam))]).expect("train");
         assert_eq!(r.learned, 1);
         let r = db.train(&[op(Action::Add(Class::Spam))]).expect("again");
@@ -602,7 +656,9 @@ mod tests {
         let (t, c) = db.lookup(&[&a, &b]).expect("lookup");
         assert_eq!(t, Totals { spam: 0, clean: 1 });
         assert_eq!((c[0].spam, c[0].clean, c[1].clean), (0, 1, 2));
-        let r = db.train(&[op(Action::Sub(Class::Spam))]).expect("sub wrong class");
+        let r = db
+            .train(&[op(Action::Sub(Class::Spam))])
+            .expect("sub wrong class");
         assert_eq!(r.unchanged, 1);
         let r = db.train(&[op(Action::Sub(Class::Clean))]).expect("sub");
         assert_eq!(r.unlearned, 1);
@@ -616,7 +672,9 @@ mod tests {
     fn full_map_grows() {
         let dir = tempfile::tempdir().expect("tempdir");
         let db = Lmdb::open_env(dir.path(), false, 64 << 10).expect("open");
-        let keys: Vec<Vec<u8>> = (0..20_000).map(|i| key(&format!("token-number-{i}"))).collect();
+        let keys: Vec<Vec<u8>> = (0..20_000)
+            .map(|i| key(&format!("token-number-{i}")))
+            .collect();
         let ops: Vec<TrainOp<'_>> = keys
             .chunks(1000)
             .enumerate()
@@ -634,10 +692,17 @@ mod tests {
     #[test]
     fn missing_and_insecure() {
         let dir = tempfile::tempdir().expect("tempdir");
-        assert!(matches!(Lmdb::open(&dir.path().join("none"), Mode::Existing), Err(Error::Missing(_))));
+        assert!(matches!(
+            Lmdb::open(&dir.path().join("none"), Mode::Existing),
+            Err(Error::Missing(_))
+        ));
         let home = dir.path().join("h");
         fs::create_dir(&home).expect("mkdir");
-        fs::set_permissions(&home, std::os::unix::fs::PermissionsExt::from_mode(0o777)).expect("chmod");
-        assert!(matches!(Lmdb::open(&home, Mode::Create), Err(Error::Insecure(_))));
+        fs::set_permissions(&home, std::os::unix::fs::PermissionsExt::from_mode(0o777))
+            .expect("chmod");
+        assert!(matches!(
+            Lmdb::open(&home, Mode::Create),
+            Err(Error::Insecure(_))
+        ));
     }
 }

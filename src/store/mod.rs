@@ -124,7 +124,10 @@ impl fmt::Display for Error {
                 "refusing to use {p}: it is writable by other users (chmod go-w)"
             ),
             Error::ReadOnly => write!(f, "the database is read-only"),
-            Error::Version(v) => write!(f, "the database has format {v}, newer than this fumi understands"),
+            Error::Version(v) => write!(
+                f,
+                "the database has format {v}, newer than this fumi understands"
+            ),
             Error::Io(e) => write!(f, "{e}"),
             Error::Lmdb(e) => write!(f, "LMDB: {e}"),
             Error::Corrupt(what) => write!(f, "the database is damaged: {what}"),
@@ -245,17 +248,35 @@ mod tests {
         let mut buf = Vec::new();
         for c in [
             TokenCounts::default(),
-            TokenCounts { spam: 1, clean: 300, day: 9_800 },
-            TokenCounts { spam: u32::MAX, clean: u32::MAX, day: u32::MAX },
+            TokenCounts {
+                spam: 1,
+                clean: 300,
+                day: 9_800,
+            },
+            TokenCounts {
+                spam: u32::MAX,
+                clean: u32::MAX,
+                day: u32::MAX,
+            },
         ] {
             encode_counts(c, &mut buf);
             assert_eq!(decode_counts(&buf), Some(c));
         }
-        encode_counts(TokenCounts { spam: 1, clean: 0, day: 9_800 }, &mut buf);
+        encode_counts(
+            TokenCounts {
+                spam: 1,
+                clean: 0,
+                day: 9_800,
+            },
+            &mut buf,
+        );
         assert_eq!(buf.len(), 4);
         assert_eq!(decode_counts(&[0x80]), None);
         assert_eq!(decode_counts(&[1, 1, 1, 1]), None);
-        assert_eq!(decode_counts(&[0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0, 0]), None);
+        assert_eq!(
+            decode_counts(&[0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0, 0]),
+            None
+        );
     }
 
     #[test]

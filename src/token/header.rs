@@ -10,16 +10,48 @@ use crate::mail::Mail;
 /// teach the filter where mail was stored, or its own past verdicts.
 fn ignored(name: &str, opts: &super::Options) -> bool {
     const EXACT: &[&str] = &[
-        "status", "x-status", "x-keywords", "x-uid", "x-uidl", "lines", "content-length",
-        "delivered-to", "x-original-to", "delivery-date", "x-label", "x-gmail-labels",
-        "x-bogosity", "x-dspam-result", "x-dspam-probability", "x-dspam-confidence",
-        "x-dspam-signature", "x-imap", "x-imapbase", "x-envelope-to", "envelope-to",
-        "x-rcpt-to", "x-mailscanner", "x-mailscanner-from", "x-sieve", "x-evolution",
-        "x-flags", "x-mozilla-status", "x-mozilla-status2", "x-mozilla-keys",
+        "status",
+        "x-status",
+        "x-keywords",
+        "x-uid",
+        "x-uidl",
+        "lines",
+        "content-length",
+        "delivered-to",
+        "x-original-to",
+        "delivery-date",
+        "x-label",
+        "x-gmail-labels",
+        "x-bogosity",
+        "x-dspam-result",
+        "x-dspam-probability",
+        "x-dspam-confidence",
+        "x-dspam-signature",
+        "x-imap",
+        "x-imapbase",
+        "x-envelope-to",
+        "envelope-to",
+        "x-rcpt-to",
+        "x-mailscanner",
+        "x-mailscanner-from",
+        "x-sieve",
+        "x-evolution",
+        "x-flags",
+        "x-mozilla-status",
+        "x-mozilla-status2",
+        "x-mozilla-keys",
     ];
     const PREFIX: &[&str] = &[
-        "x-spam", "x-virus", "x-crm114", "x-spambayes", "x-dspam", "x-fumi", "x-bsfilter",
-        "x-mozilla-", "x-asg-", "x-quarantine",
+        "x-spam",
+        "x-virus",
+        "x-crm114",
+        "x-spambayes",
+        "x-dspam",
+        "x-fumi",
+        "x-bsfilter",
+        "x-mozilla-",
+        "x-asg-",
+        "x-quarantine",
     ];
     EXACT.contains(&name)
         || PREFIX.iter().any(|p| name.starts_with(p))
@@ -28,9 +60,18 @@ fn ignored(name: &str, opts: &super::Options) -> bool {
 
 /// Headers whose short value is a useful token as a whole (`name:value`).
 const VALUE_HEADERS: &[&str] = &[
-    "x-priority", "x-msmail-priority", "importance", "precedence", "priority",
-    "mime-version", "content-transfer-encoding", "x-mimeole", "organization",
-    "errors-to", "x-accept-language", "content-language",
+    "x-priority",
+    "x-msmail-priority",
+    "importance",
+    "precedence",
+    "priority",
+    "mime-version",
+    "content-transfer-encoding",
+    "x-mimeole",
+    "organization",
+    "errors-to",
+    "x-accept-language",
+    "content-language",
 ];
 
 pub(super) fn tokenize_headers(mail: &Mail, ctx: &mut Ctx<'_, '_>) {
@@ -63,7 +104,10 @@ pub(super) fn tokenize_headers(mail: &Mail, ctx: &mut Ctx<'_, '_>) {
                     (ctx.sink)(Category::ContentType, &ct);
                 }
                 if let Some(cs) = crate::mail::rfc2047::header_param(value.as_bytes(), "charset") {
-                    (ctx.sink)(Category::ContentType, &format!("charset:{}", cs.trim().to_ascii_lowercase()));
+                    (ctx.sink)(
+                        Category::ContentType,
+                        &format!("charset:{}", cs.trim().to_ascii_lowercase()),
+                    );
                 }
             }
             "x-mailer" | "user-agent" | "x-newsreader" => {
@@ -76,9 +120,10 @@ pub(super) fn tokenize_headers(mail: &Mail, ctx: &mut Ctx<'_, '_>) {
                 words(value, Category::ListId, ctx, &mut prev);
             }
             "date" => {
-                if let Some(tz) = value.split_whitespace().find(|w| {
-                    (w.starts_with('+') || w.starts_with('-')) && w.len() == 5
-                }) {
+                if let Some(tz) = value
+                    .split_whitespace()
+                    .find(|w| (w.starts_with('+') || w.starts_with('-')) && w.len() == 5)
+                {
                     (ctx.sink)(Category::Header, &format!("date-tz:{tz}"));
                 }
             }
@@ -101,7 +146,9 @@ pub(super) fn tokenize_headers(mail: &Mail, ctx: &mut Ctx<'_, '_>) {
 /// Addresses, their domains, and the words of display names.
 fn addresses(value: &str, cat: Category, ctx: &mut Ctx<'_, '_>) {
     let mut name = String::new();
-    for piece in value.split(|c: char| c.is_whitespace() || matches!(c, ',' | '<' | '>' | '"' | '(' | ')' | ';')) {
+    for piece in value
+        .split(|c: char| c.is_whitespace() || matches!(c, ',' | '<' | '>' | '"' | '(' | ')' | ';'))
+    {
         if piece.is_empty() {
             continue;
         }
@@ -123,15 +170,24 @@ fn addresses(value: &str, cat: Category, ctx: &mut Ctx<'_, '_>) {
 /// Received: relay host names, IP addresses and /24 networks, and the
 /// protocol words; ids and dates are left out.
 fn received(value: &str, ctx: &mut Ctx<'_, '_>) {
-    for piece in value.split(|c: char| c.is_whitespace() || matches!(c, '(' | ')' | '[' | ']' | ';' | '<' | '>' | '=' | ',')) {
+    for piece in value.split(|c: char| {
+        c.is_whitespace() || matches!(c, '(' | ')' | '[' | ']' | ';' | '<' | '>' | '=' | ',')
+    }) {
         let piece = piece.trim_matches(|c: char| c == '.' || c == ':');
         if piece.is_empty() || !piece.is_ascii() {
             continue;
         }
         if is_ipv4(piece) {
             ip_tokens(piece, ctx.sink);
-        } else if piece.contains('.') && piece.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-') {
-            let tld_alpha = piece.rsplit('.').next().is_some_and(|t| t.len() >= 2 && t.bytes().all(|b| b.is_ascii_alphabetic()));
+        } else if piece.contains('.')
+            && piece
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-')
+        {
+            let tld_alpha = piece
+                .rsplit('.')
+                .next()
+                .is_some_and(|t| t.len() >= 2 && t.bytes().all(|b| b.is_ascii_alphabetic()));
             if tld_alpha {
                 host_tokens(&piece.to_ascii_lowercase(), Category::Received, ctx.sink);
             }
@@ -139,7 +195,10 @@ fn received(value: &str, ctx: &mut Ctx<'_, '_>) {
             continue;
         } else {
             ascii_words(piece, &mut |w| {
-                if w.len() >= 2 && w.len() <= 20 && w.bytes().all(|b| b.is_ascii_alphabetic() || b == b'-') {
+                if w.len() >= 2
+                    && w.len() <= 20
+                    && w.bytes().all(|b| b.is_ascii_alphabetic() || b == b'-')
+                {
                     (ctx.sink)(Category::Received, &w.to_ascii_lowercase());
                 }
             });

@@ -40,7 +40,8 @@ pub fn script_of(c: char) -> Option<Script> {
 /// Does the text contain hiragana or katakana (i.e. is it Japanese rather
 /// than Chinese)?
 pub fn has_kana(text: &str) -> bool {
-    text.chars().any(|c| matches!(c as u32, 0x3041..=0x309f | 0x30a1..=0x30fa))
+    text.chars()
+        .any(|c| matches!(c as u32, 0x3041..=0x309f | 0x30a1..=0x30fa))
 }
 
 /// A Japanese segmenter: a dictionary, or bigrams.
@@ -91,7 +92,9 @@ impl Segmenter {
 
     /// Character bigrams only.
     pub fn bigram() -> Segmenter {
-        Segmenter { inner: Inner::Bigram }
+        Segmenter {
+            inner: Inner::Bigram,
+        }
     }
 
     /// A compiled Lindera dictionary directory (tests, or a dictionary built
@@ -161,7 +164,11 @@ impl Segmenter {
 /// Overlapping character bigrams; a run of one or two characters is its own
 /// token.
 pub fn bigrams(run: &str, emit: &mut dyn FnMut(&str)) {
-    let idx: Vec<usize> = run.char_indices().map(|(i, _)| i).chain([run.len()]).collect();
+    let idx: Vec<usize> = run
+        .char_indices()
+        .map(|(i, _)| i)
+        .chain([run.len()])
+        .collect();
     let n = idx.len() - 1;
     if n <= 2 {
         if n > 0 {

@@ -98,9 +98,12 @@ impl TokenSet {
     /// Distinct keys with their occurrence counts, in order of first
     /// appearance.
     pub fn iter(&self) -> impl Iterator<Item = (&[u8], u32)> + '_ {
-        self.entries
-            .iter()
-            .map(|e| (&self.arena[e.start as usize..(e.start + e.len) as usize], e.count))
+        self.entries.iter().map(|e| {
+            (
+                &self.arena[e.start as usize..(e.start + e.len) as usize],
+                e.count,
+            )
+        })
     }
 }
 

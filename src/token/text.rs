@@ -92,7 +92,10 @@ pub(crate) fn find_url(s: &str) -> Option<(usize, usize)> {
             st -= 1;
         }
         let scheme = s[st..p].to_ascii_lowercase();
-        if matches!(scheme.as_str(), "http" | "https" | "ftp" | "hxxp" | "hxxps" | "ttp" | "ttps") {
+        if matches!(
+            scheme.as_str(),
+            "http" | "https" | "ftp" | "hxxp" | "hxxps" | "ttp" | "ttps"
+        ) {
             best = Some(st);
         }
     }
@@ -138,9 +141,9 @@ pub(crate) fn find_email(s: &str) -> Option<(usize, usize)> {
             end -= 1;
         }
         let domain = &s[at + 1..end];
-        let tld_ok = domain
-            .rsplit_once('.')
-            .is_some_and(|(h, tld)| !h.is_empty() && tld.len() >= 2 && tld.bytes().all(|c| c.is_ascii_alphabetic()));
+        let tld_ok = domain.rsplit_once('.').is_some_and(|(h, tld)| {
+            !h.is_empty() && tld.len() >= 2 && tld.bytes().all(|c| c.is_ascii_alphabetic())
+        });
         if st < at && tld_ok {
             return Some((st, end));
         }
@@ -176,7 +179,13 @@ pub(crate) fn words(chunk: &str, cat: Category, ctx: &mut Ctx<'_, '_>, prev: &mu
     }
 }
 
-fn run(text: &str, script: Option<Script>, cat: Category, ctx: &mut Ctx<'_, '_>, prev: &mut String) {
+fn run(
+    text: &str,
+    script: Option<Script>,
+    cat: Category,
+    ctx: &mut Ctx<'_, '_>,
+    prev: &mut String,
+) {
     match script {
         None if text.is_ascii() => ascii_words(text, &mut |w| emit_word(w, cat, ctx, prev)),
         None => {
@@ -213,8 +222,12 @@ pub(crate) fn ascii_words(s: &str, f: &mut dyn FnMut(&str)) {
             }
             if i + 1 < n && word(b[i + 1]) {
                 let (p, m, x) = (b[i - 1], b[i], b[i + 1]);
-                let letters = p.is_ascii_alphabetic() && x.is_ascii_alphabetic() && matches!(m, b':' | b'.' | b'\'');
-                let digits = p.is_ascii_digit() && x.is_ascii_digit() && matches!(m, b',' | b';' | b'.' | b'\'');
+                let letters = p.is_ascii_alphabetic()
+                    && x.is_ascii_alphabetic()
+                    && matches!(m, b':' | b'.' | b'\'');
+                let digits = p.is_ascii_digit()
+                    && x.is_ascii_digit()
+                    && matches!(m, b',' | b';' | b'.' | b'\'');
                 if letters || digits {
                     i += 2;
                     continue;
@@ -230,7 +243,11 @@ pub(crate) fn ascii_words(s: &str, f: &mut dyn FnMut(&str)) {
 }
 
 fn emit_word(w: &str, cat: Category, ctx: &mut Ctx<'_, '_>, prev: &mut String) {
-    let n = if w.is_ascii() { w.len() } else { w.chars().count() };
+    let n = if w.is_ascii() {
+        w.len()
+    } else {
+        w.chars().count()
+    };
     if n < 2 {
         return;
     }
@@ -322,7 +339,10 @@ mod tests {
 
     #[test]
     fn ascii_examples() {
-        assert_eq!(aw("don't pay $1,000,000 for example.com"), ["don't", "pay", "1,000,000", "for", "example.com"]);
+        assert_eq!(
+            aw("don't pay $1,000,000 for example.com"),
+            ["don't", "pay", "1,000,000", "for", "example.com"]
+        );
     }
 
     #[test]

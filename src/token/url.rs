@@ -117,7 +117,11 @@ pub(crate) fn host_tokens(host: &str, cat: Category, sink: &mut dyn FnMut(Catego
     let labels: Vec<&str> = host.split('.').collect();
     let n = labels.len();
     let tld = labels[n - 1];
-    let min = if n >= 3 && tld.len() == 2 && SECOND_LEVEL.contains(&labels[n - 2]) { 3 } else { 2 };
+    let min = if n >= 3 && tld.len() == 2 && SECOND_LEVEL.contains(&labels[n - 2]) {
+        3
+    } else {
+        2
+    };
     let mut start = 0;
     for (i, l) in labels.iter().enumerate() {
         if n - i < min {
@@ -175,13 +179,28 @@ mod tests {
 
     #[test]
     fn url_parts() {
-        let t = collect(|c| url_tokens("HTTP://user@Www.Shop.Example.co.jp:8080/Buy/Now.php?id=123456789&ref=mail", c));
+        let t = collect(|c| {
+            url_tokens(
+                "HTTP://user@Www.Shop.Example.co.jp:8080/Buy/Now.php?id=123456789&ref=mail",
+                c,
+            )
+        });
         assert_eq!(
             t,
             [
-                "url\thttp:", "url\tuserinfo", "url\tport", "url\twww.shop.example.co.jp",
-                "url\tshop.example.co.jp", "url\texample.co.jp", "url\t.jp", "url\tbuy",
-                "url\tnow", "url\tphp", "url\tid", "url\tref", "url\tmail"
+                "url\thttp:",
+                "url\tuserinfo",
+                "url\tport",
+                "url\twww.shop.example.co.jp",
+                "url\tshop.example.co.jp",
+                "url\texample.co.jp",
+                "url\t.jp",
+                "url\tbuy",
+                "url\tnow",
+                "url\tphp",
+                "url\tid",
+                "url\tref",
+                "url\tmail"
             ]
         );
     }
@@ -189,7 +208,15 @@ mod tests {
     #[test]
     fn ip_url_and_www() {
         let t = collect(|c| url_tokens("http://192.0.2.7/x", c));
-        assert_eq!(t, ["url\thttp:", "url\tip-host", "ip\t192.0.2.7", "ip\t192.0.2.0/24"]);
+        assert_eq!(
+            t,
+            [
+                "url\thttp:",
+                "url\tip-host",
+                "ip\t192.0.2.7",
+                "ip\t192.0.2.0/24"
+            ]
+        );
         let t = collect(|c| url_tokens("www.example.com", c));
         assert_eq!(t, ["url\twww.example.com", "url\texample.com", "url\t.com"]);
     }
@@ -197,7 +224,15 @@ mod tests {
     #[test]
     fn addresses() {
         let t = collect(|c| email_tokens("<Bob@Mail.Example.COM>", Category::From, c));
-        assert_eq!(t, ["from\tbob@mail.example.com", "from\t@mail.example.com", "from\t@example.com", "from\t@.com"]);
+        assert_eq!(
+            t,
+            [
+                "from\tbob@mail.example.com",
+                "from\t@mail.example.com",
+                "from\t@example.com",
+                "from\t@.com"
+            ]
+        );
         assert!(is_ipv4("10.0.0.255") && !is_ipv4("10.0.0.256") && !is_ipv4("1.2.3"));
     }
 }
