@@ -303,10 +303,9 @@ fn dispatch(args: &Args) -> Result<i32, Failure> {
         return evaluate(args, &engine);
     }
     if args.maintenance() {
-        let home = home(args)?;
         let mut code = 0;
         if args.training() {
-            code = train(args, &engine, &home)?;
+            code = train(args, &engine)?;
         } else if args.update
             && !args.show_db_status
             && args.expire.is_none()
@@ -318,7 +317,7 @@ fn dispatch(args: &Args) -> Result<i32, Failure> {
             );
         }
         if args.expire.is_some() || args.expire_count.is_some() {
-            let db = Lmdb::open(&home, Mode::Existing)?;
+            let db = open_store(args, Mode::Existing)?;
             let policy = ExpirePolicy {
                 max_age_days: args.expire,
                 max_count: args.expire_count,
@@ -328,7 +327,7 @@ fn dispatch(args: &Args) -> Result<i32, Failure> {
             say(args, format!("expired {n} tokens"));
         }
         if args.show_db_status {
-            let db = Lmdb::open(&home, Mode::Existing)?;
+            let db = open_store(args, Mode::Existing)?;
             let mut out = io::stdout().lock();
             for (k, v) in db.status()? {
                 writeln!(out, "{k}\t{v}")?;
@@ -416,8 +415,8 @@ fn training_actions(args: &Args) -> Vec<Action> {
     v
 }
 
-fn train(args: &Args, engine: &Engine, home: &Path) -> Result<i32, Failure> {
-    let db = Lmdb::open(home, Mode::Create)?;
+fn train(args: &Args, engine: &Engine) -> Result<i32, Failure> {
+    let db = open_store(args, Mode::Create)?;
     check_tokenizer(args, db, engine)?;
     let actions = training_actions(args);
     // bsfilter: with --pipe, --insert-flag says Yes for -s/-C and No for -c/-S.
@@ -634,9 +633,15 @@ fn dispatch_pipe_files(args: &Args) -> Result<i32, Failure> {
     Ok(if had_errors { EXIT_ERROR } else { 0 })
 }
 
-fn open_for_filter(args: &Args, engine: &Engine) -> Result<&'static Lmdb, Failure> {
+/// Opens the database the options select: the LMDB environment in the home
+/// directory.
+pub fn open_store(args: &Args, mode: Mode) -> Result<&'static dyn Store, Failure> {
     let home = home(args)?;
-    let db = Lmdb::open(&home, Mode::Existing)?;
+    Ok(Lmdb::open(&home, mode)?)
+}
+
+fn open_for_filter(args: &Args, engine: &Engine) -> Result<&'static dyn Store, Failure> {
+    let db = open_store(args, Mode::Existing)?;
     check_tokenizer(args, db, engine)?;
     Ok(db)
 }
@@ -645,7 +650,7 @@ fn classify_one(
     args: &Args,
     engine: &Engine,
     raw: &[u8],
-) -> Result<(&'static Lmdb, crate::engine::Scored), Failure> {
+) -> Result<(&'static dyn Store, crate::engine::Scored), Failure> {
     let db = open_for_filter(args, engine)?;
     let scored = engine.score(raw, &Counts::Store(db))?;
     Ok((db, scored))

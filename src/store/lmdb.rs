@@ -24,8 +24,8 @@ use heed::{CommitOrAbort, Database, Env, EnvFlags, EnvOpenOptions, RoTxn, RwTxn,
 use rustc_hash::FxHashMap;
 
 use super::{
-    Action, Class, Error, ExpirePolicy, Result, Snapshot, Store, TokenCounts, Totals, TrainOp,
-    TrainReport, decode_counts, encode_counts, today,
+    Action, Class, Digest, Error, ExpirePolicy, Result, Snapshot, Store, TokenCounts, Totals,
+    TrainOp, TrainReport, decode_counts, encode_counts, today,
 };
 
 /// The on-disk format this code writes.
@@ -196,9 +196,14 @@ impl Lmdb {
 
     /// Runs `f` in a read transaction, adopting a map grown by another process.
     fn read<T>(&self, f: impl Fn(&RoTxn<'_>) -> Result<T>) -> Result<T> {
+        f(&self.read_txn()?)
+    }
+
+    /// A read transaction for iterating, adopting a map grown elsewhere.
+    fn read_txn(&self) -> Result<RoTxn<'static, WithoutTls>> {
         for _ in 0..8 {
             match self.env.read_txn() {
-                Ok(rtxn) => return f(&rtxn),
+                Ok(r) => return Ok(r),
                 Err(heed::Error::Mdb(heed::MdbError::MapResized)) => self.adopt_map()?,
                 Err(e) => return Err(e.into()),
             }
@@ -491,19 +496,44 @@ impl Store for Lmdb {
     }
 
     fn for_each(&self, f: &mut dyn FnMut(&[u8], TokenCounts)) -> Result<()> {
-        let rtxn = loop {
-            match self.env.read_txn() {
-                Ok(r) => break r,
-                Err(heed::Error::Mdb(heed::MdbError::MapResized)) => self.adopt_map()?,
-                Err(e) => return Err(e.into()),
-            }
-        };
+        let rtxn = self.read_txn()?;
         for item in self.tokens.iter(&rtxn)? {
             let (k, v) = item?;
             let c = decode_counts(v).ok_or_else(|| Error::Corrupt("token value".into()))?;
             f(k, c);
         }
         Ok(())
+    }
+
+    fn for_each_trained(&self, f: &mut dyn FnMut(&Digest, Class, u32)) -> Result<()> {
+        let rtxn = self.read_txn()?;
+        for item in self.trained.iter(&rtxn)? {
+            let (k, v) = item?;
+            let (Ok(digest), Some(class)) = (
+                <Digest>::try_from(k),
+                v.first().copied().and_then(class_from_byte),
+            ) else {
+                return Err(Error::Corrupt("trained record".into()));
+            };
+            let day = v
+                .get(1..5)
+                .and_then(|d| d.try_into().ok())
+                .map(u32::from_le_bytes)
+                .unwrap_or(0);
+            f(&digest, class, day);
+        }
+        Ok(())
+    }
+
+    fn add_trained(&self, entries: &[(Digest, Class, u32)]) -> Result<()> {
+        self.write(|w| {
+            for (digest, class, day) in entries {
+                let mut v = vec![class_byte(*class)];
+                v.extend_from_slice(&day.to_le_bytes());
+                self.trained.put(w, digest, &v)?;
+            }
+            Ok(())
+        })
     }
 
     fn expire(&self, policy: &ExpirePolicy) -> Result<u64> {

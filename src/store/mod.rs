@@ -179,6 +179,13 @@ pub trait Store: Send + Sync {
     /// Calls `f` for every token in key order.
     fn for_each(&self, f: &mut dyn FnMut(&[u8], TokenCounts)) -> Result<()>;
 
+    /// Calls `f` for every trained-message digest, with its class and the day
+    /// it was trained, in digest order.
+    fn for_each_trained(&self, f: &mut dyn FnMut(&Digest, Class, u32)) -> Result<()>;
+
+    /// Records trained-message digests (imports) without touching any count.
+    fn add_trained(&self, entries: &[(Digest, Class, u32)]) -> Result<()>;
+
     /// Drops tokens by age and count; returns how many were dropped.
     fn expire(&self, policy: &ExpirePolicy) -> Result<u64>;
 
