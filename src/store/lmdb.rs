@@ -196,7 +196,8 @@ impl Lmdb {
 
     /// Runs `f` in a read transaction, adopting a map grown by another process.
     fn read<T>(&self, f: impl Fn(&RoTxn<'_>) -> Result<T>) -> Result<T> {
-        f(&self.read_txn()?)
+        let rtxn = self.read_txn()?;
+        f(&rtxn)
     }
 
     /// A read transaction for iterating, adopting a map grown elsewhere.
