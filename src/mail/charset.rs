@@ -58,11 +58,44 @@ pub fn has_iso2022jp_escape(bytes: &[u8]) -> bool {
     })
 }
 
-/// Guesses the encoding of 8-bit bytes with Firefox's detector.
+/// Guesses the encoding of 8-bit bytes: a clean Japanese reading if there is
+/// one (Firefox's detector, tuned for web pages, takes short Shift_JIS mail
+/// for Cyrillic), otherwise Firefox's detector.
 pub fn guess(bytes: &[u8]) -> &'static Encoding {
+    if let Some(enc) = japanese_reading(bytes) {
+        return enc;
+    }
     let mut det = EncodingDetector::new(Iso2022JpDetection::Allow);
     det.feed(bytes, true);
     det.guess(None, Utf8Detection::Allow)
+}
+
+/// Shift_JIS or EUC-JP, if the bytes decode without error in one of them and
+/// a good share of what they decode to is kana (which a wrong reading of
+/// other text almost never produces).
+fn japanese_reading(bytes: &[u8]) -> Option<&'static Encoding> {
+    let mut best: Option<(&'static Encoding, f64)> = None;
+    for enc in [SHIFT_JIS, EUC_JP] {
+        let (text, lossy) = enc.decode_without_bom_handling(bytes);
+        if lossy {
+            continue;
+        }
+        let (mut kana, mut wide) = (0usize, 0usize);
+        for c in text.chars().filter(|c| !c.is_ascii()) {
+            wide += 1;
+            if matches!(c as u32, 0x3041..=0x30ff | 0xff66..=0xff9d) {
+                kana += 1;
+            }
+        }
+        if wide == 0 {
+            continue;
+        }
+        let ratio = kana as f64 / wide as f64;
+        if ratio >= 0.15 && best.is_none_or(|(_, r)| ratio > r) {
+            best = Some((enc, ratio));
+        }
+    }
+    best.map(|(e, _)| e)
 }
 
 /// The result of decoding: the text and the encoding that was finally used.

@@ -41,7 +41,29 @@ pub fn script_of(c: char) -> Option<Script> {
 /// than Chinese)?
 pub fn has_kana(text: &str) -> bool {
     text.chars()
-        .any(|c| matches!(c as u32, 0x3041..=0x309f | 0x30a1..=0x30fa))
+        .any(|c| matches!(c as u32, 0x3041..=0x309f | 0x30a1..=0x30fa | 0xff66..=0xff9d))
+}
+
+/// Is this a charset label of Chinese or Korean text?
+pub fn is_chinese_or_korean_charset(label: &str) -> bool {
+    let l = label.to_ascii_lowercase();
+    [
+        "gb2312",
+        "gbk",
+        "gb18030",
+        "big5",
+        "hz-gb",
+        "euc-cn",
+        "cp936",
+        "euc-kr",
+        "ks_c_5601",
+        "cp949",
+        "iso-2022-kr",
+        "x-gbk",
+        "euc-tw",
+    ]
+    .iter()
+    .any(|p| l.starts_with(p))
 }
 
 /// A Japanese segmenter: a dictionary, or bigrams.

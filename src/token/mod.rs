@@ -70,6 +70,7 @@ categories! {
     Ext = 20, "ext";
     Skip = 21, "skip";
     Pair = 22, "pair";
+    Filename = 23, "filename";
 }
 
 /// Tokenizer settings.
@@ -134,12 +135,20 @@ impl Tokenizer {
 
     /// Emits every token of `mail`, in order of appearance.
     pub fn tokenize(&self, mail: &Mail, sink: &mut dyn FnMut(Category, &str)) {
-        let japanese_mail = mail
-            .bodies
+        // Han text is segmented as Japanese unless the mail declares a
+        // Chinese or Korean charset and contains no kana.
+        let foreign_charset = mail
+            .parts
             .iter()
-            .map(|b| b.text.as_str())
-            .chain(mail.header("subject"))
-            .any(japanese::has_kana);
+            .filter_map(|p| p.charset.as_deref())
+            .any(japanese::is_chinese_or_korean_charset);
+        let japanese_mail = !foreign_charset
+            || mail
+                .bodies
+                .iter()
+                .map(|b| b.text.as_str())
+                .chain(mail.header("subject"))
+                .any(japanese::has_kana);
         let mut ctx = text::Ctx {
             opts: &self.opts,
             segmenter: &self.japanese,
@@ -187,6 +196,8 @@ impl Tokenizer {
 /// `.exe`, `.scr`, `.js`, `.zip`), and the words of the name.
 fn attachment_name(name: &str, ctx: &mut text::Ctx<'_, '_>) {
     let trimmed = name.trim().trim_end_matches(['.', ' ']);
+    let stem = trimmed.rsplit_once('.').map_or(trimmed, |(s, _)| s);
+    text::tokenize_text(stem, Category::Filename, ctx);
     if let Some((stem, ext)) = trimmed.rsplit_once('.') {
         let ext = ext.to_lowercase();
         if !ext.is_empty() && ext.len() <= 10 && ext.chars().all(char::is_alphanumeric) {
