@@ -36,8 +36,11 @@ pub const EXIT_USAGE: i32 = 2;
 /// Exit status for internal errors (unreadable database, I/O …).
 pub const EXIT_ERROR: i32 = 3;
 
-/// Messages processed per batch (one write transaction when training).
+/// Messages scored per batch.
 const BATCH: usize = 1000;
+/// Messages trained per write transaction. Every transaction copies the
+/// pages it touches, so few large ones keep the file compact.
+const TRAIN_BATCH: usize = 10_000;
 /// Scans of more inputs than this load every token count into memory first.
 const SNAPSHOT_MIN_INPUTS: usize = 64;
 
@@ -338,9 +341,11 @@ fn dispatch(args: &Args) -> Result<i32, Failure> {
     filter(args, &engine)
 }
 
-/// Reads every input, in batches, calling `f` on each batch.
+/// Reads every input, in batches of at most `size` messages (or 256 MiB),
+/// calling `f` on each batch.
 fn for_each_batch(
     args: &Args,
+    size: usize,
     mut f: impl FnMut(Vec<Message>) -> Result<(), Failure>,
 ) -> Result<bool, Failure> {
     let (sources, errors) = input::expand(&args.files, args.mbox);
@@ -359,7 +364,7 @@ fn for_each_batch(
             eprintln!("fumi: {e}");
             had_errors = true;
         }
-        if batch.len() >= BATCH || bytes >= 256 << 20 {
+        if batch.len() >= size || bytes >= 256 << 20 {
             f(std::mem::take(&mut batch))?;
             bytes = 0;
         }
@@ -374,7 +379,7 @@ fn show_tokens(args: &Args, engine: &Engine) -> Result<i32, Failure> {
     let mut out = BufWriter::new(io::stdout().lock());
     let mut first = true;
     let mut io_err = None;
-    let had_errors = for_each_batch(args, |batch| {
+    let had_errors = for_each_batch(args, BATCH, |batch| {
         for m in batch {
             if args.files.len() > 1 || args.mbox || !first {
                 let _ = writeln!(out, "==> {} <==", m.name);
@@ -423,10 +428,14 @@ fn train(args: &Args, engine: &Engine) -> Result<i32, Failure> {
     let flag_yes = args.add_spam || args.sub_clean;
     let mut total = TrainReport::default();
     let mut out = BufWriter::new(io::stdout().lock());
-    let had_errors = for_each_batch(args, |batch| {
+    let had_errors = for_each_batch(args, TRAIN_BATCH, |batch| {
         let prepared: Vec<(store::Digest, TokenSet)> = batch
             .par_iter()
-            .map(|m| (engine.digest(&m.bytes), engine.tokens(&m.bytes)))
+            .map(|m| {
+                let mut t = engine.tokens(&m.bytes);
+                t.compact();
+                (engine.digest(&m.bytes), t)
+            })
             .collect();
         let ops: Vec<_> = prepared
             .iter()
@@ -588,7 +597,7 @@ fn dispatch_pipe_files(args: &Args) -> Result<i32, Failure> {
     let db = open_for_filter(args, &engine);
     let mut out = BufWriter::new(io::stdout().lock());
     let mut ops_msgs = Vec::new();
-    let had_errors = for_each_batch(args, |batch| {
+    let had_errors = for_each_batch(args, BATCH, |batch| {
         for m in batch {
             let scored = match &db {
                 Ok(db) => engine
@@ -702,7 +711,7 @@ fn filter(args: &Args, engine: &Engine) -> Result<i32, Failure> {
     let mut any_spam = false;
     let mut out = BufWriter::new(io::stdout().lock());
     let mut learn: Vec<(store::Digest, Action, TokenSet)> = Vec::new();
-    let had_errors = for_each_batch(args, |batch| {
+    let had_errors = for_each_batch(args, BATCH, |batch| {
         let scored: Vec<_> = batch
             .par_iter()
             .map(|m| engine.score(&m.bytes, &counts))

@@ -86,6 +86,14 @@ impl TokenSet {
         });
     }
 
+    /// Frees the lookup table (no more inserts will come): keeps the keys
+    /// for training in a little memory.
+    pub fn compact(&mut self) {
+        self.table = HashTable::new();
+        self.arena.shrink_to_fit();
+        self.entries.shrink_to_fit();
+    }
+
     /// Number of distinct tokens.
     pub fn len(&self) -> usize {
         self.entries.len()
