@@ -229,10 +229,19 @@ mod tests {
         let src = tempfile::tempdir().expect("tempdir");
         let out = tempfile::tempdir().expect("tempdir");
         let files = [
-            ("char.def", "DEFAULT 0 1 0\nHIRAGANA 0 1 2\nKATAKANA 1 1 0\nKANJI 0 0 2\n0x3041..0x309F HIRAGANA\n0x30A1..0x30FF KATAKANA\n0x4E00..0x9FFF KANJI\n"),
-            ("unk.def", "DEFAULT,0,0,3000,記号,一般,*,*,*,*,*,*,*\nHIRAGANA,0,0,3000,名詞,一般,*,*,*,*,*,*,*\nKATAKANA,0,0,3000,名詞,一般,*,*,*,*,*,*,*\nKANJI,0,0,3000,名詞,一般,*,*,*,*,*,*,*\n"),
+            (
+                "char.def",
+                "DEFAULT 0 1 0\nHIRAGANA 0 1 2\nKATAKANA 1 1 0\nKANJI 0 0 2\n0x3041..0x309F HIRAGANA\n0x30A1..0x30FF KATAKANA\n0x4E00..0x9FFF KANJI\n",
+            ),
+            (
+                "unk.def",
+                "DEFAULT,0,0,3000,記号,一般,*,*,*,*,*,*,*\nHIRAGANA,0,0,3000,名詞,一般,*,*,*,*,*,*,*\nKATAKANA,0,0,3000,名詞,一般,*,*,*,*,*,*,*\nKANJI,0,0,3000,名詞,一般,*,*,*,*,*,*,*\n",
+            ),
             ("matrix.def", "1 1\n0 0 0\n"),
-            ("words.csv", "無料,0,0,100,名詞,一般,*,*,*,*,*,*,*\n登録,0,0,100,名詞,一般,*,*,*,*,*,*,*\nで,0,0,100,助詞,一般,*,*,*,*,*,*,*\nして,0,0,100,動詞,一般,*,*,*,*,*,*,*\n"),
+            (
+                "words.csv",
+                "無料,0,0,100,名詞,一般,*,*,*,*,*,*,*\n登録,0,0,100,名詞,一般,*,*,*,*,*,*,*\nで,0,0,100,助詞,一般,*,*,*,*,*,*,*\nして,0,0,100,動詞,一般,*,*,*,*,*,*,*\n",
+            ),
         ];
         for (name, text) in files {
             std::fs::write(src.path().join(name), text).expect("write");
