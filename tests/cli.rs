@@ -792,7 +792,7 @@ fn thirty_concurrent_deliveries_lose_no_counts() {
                 // The body comes out intact.
                 let body_in = &m[m.windows(2).position(|w| w == b"\n\n").expect("body")..];
                 assert!(out.stdout.ends_with(body_in));
-                p > 0.99 || p < 0.01
+                !(0.01..=0.99).contains(&p)
             })
         })
         .collect();
