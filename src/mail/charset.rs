@@ -62,11 +62,14 @@ pub fn has_iso2022jp_escape(bytes: &[u8]) -> bool {
 /// one (Firefox's detector, tuned for web pages, takes short Shift_JIS mail
 /// for Cyrillic), otherwise Firefox's detector.
 pub fn guess(bytes: &[u8]) -> &'static Encoding {
-    if let Some(enc) = japanese_reading(bytes) {
+    // The first 16 KiB decide; a cut multibyte character at the end costs
+    // at most one lossy character in the Japanese check.
+    let sample = &bytes[..bytes.len().min(16 << 10)];
+    if let Some(enc) = japanese_reading(sample) {
         return enc;
     }
     let mut det = EncodingDetector::new(Iso2022JpDetection::Allow);
-    det.feed(bytes, true);
+    det.feed(&sample[..sample.len().min(4096)], true);
     det.guess(None, Utf8Detection::Allow)
 }
 
@@ -77,7 +80,8 @@ fn japanese_reading(bytes: &[u8]) -> Option<&'static Encoding> {
     let mut best: Option<(&'static Encoding, f64)> = None;
     for enc in [SHIFT_JIS, EUC_JP] {
         let (text, lossy) = enc.decode_without_bom_handling(bytes);
-        if lossy {
+        // A sample may end inside a character.
+        if lossy && text.chars().filter(|&c| c == '\u{fffd}').count() > 1 {
             continue;
         }
         let (mut kana, mut wide) = (0usize, 0usize);
@@ -127,9 +131,9 @@ pub fn decode<'a>(bytes: &'a [u8], declared: Option<&str>) -> Decoded<'a> {
                 lossy: false,
             };
         }
-        // SAFETY-free: ASCII is valid UTF-8.
         return Decoded {
-            text: String::from_utf8_lossy(bytes),
+            text: std::str::from_utf8(bytes)
+                .map_or_else(|_| String::from_utf8_lossy(bytes), Cow::Borrowed),
             encoding: UTF_8,
             lossy: false,
         };
@@ -151,6 +155,9 @@ pub fn decode<'a>(bytes: &'a [u8], declared: Option<&str>) -> Decoded<'a> {
             // the label when it finds a clean East Asian or UTF-8 reading.
             if std::str::from_utf8(bytes).is_ok() {
                 return decode_with(bytes, UTF_8);
+            }
+            if !looks_multibyte(bytes) {
+                return decode_with(bytes, enc);
             }
             let g = guess(bytes);
             if g != enc && is_east_asian(g) {
@@ -185,6 +192,10 @@ pub fn decode<'a>(bytes: &'a [u8], declared: Option<&str>) -> Decoded<'a> {
                     lossy: false,
                 };
             }
+            if !looks_multibyte(bytes) {
+                // Isolated 8-bit bytes: accents of undeclared Latin text.
+                return decode_with(bytes, WINDOWS_1252);
+            }
             decode_with(bytes, guess(bytes))
         }
     }
@@ -217,6 +228,24 @@ fn decode_with<'a>(bytes: &'a [u8], enc: &'static Encoding) -> Decoded<'a> {
 fn decode_exotic(bytes: &[u8], label: &str) -> Option<String> {
     let label = label.trim().trim_matches('"');
     mail_parser::decoders::charsets::map::charset_decoder(label.as_bytes()).map(|f| f(bytes))
+}
+
+/// Do the 8-bit bytes come in runs, as in double-byte East Asian text,
+/// rather than one at a time, as accents in Latin text?
+fn looks_multibyte(bytes: &[u8]) -> bool {
+    let (mut high, mut paired) = (0usize, 0usize);
+    let mut prev_high = false;
+    for &b in bytes {
+        let h = b >= 0x80;
+        if h {
+            high += 1;
+            if prev_high {
+                paired += 1;
+            }
+        }
+        prev_high = h;
+    }
+    high >= 4 && paired * 3 >= high
 }
 
 fn is_single_byte_latin(enc: &'static Encoding) -> bool {

@@ -247,7 +247,16 @@ fn walk(msg: &mail_parser::Message<'_>, depth: usize, mail: &mut Mail, limits: &
                     || info.mime_type.starts_with("multipart/");
                 let attachment = info.filename.is_some() && !info.mime_type.starts_with("text/");
                 if textual && !attachment {
-                    read_text_part(body_raw, &mut info, mail, limits);
+                    let parsed = match &part.body {
+                        PartType::Text(t) | PartType::Html(t) if !part.is_encoding_problem => {
+                            Some(t.as_ref())
+                        }
+                        _ => None,
+                    };
+                    match parsed.filter(|t| trust_decoded(t, info.charset.as_deref())) {
+                        Some(text) => push_text(truncate(text, limits.max_part_bytes), &info, mail),
+                        None => read_text_part(body_raw, &mut info, mail, limits),
+                    }
                 }
                 mail.parts.push(info);
             }
@@ -277,8 +286,13 @@ fn read_text_part(body_raw: &[u8], info: &mut PartInfo, mail: &mut Mail, limits:
         return;
     }
     let text = decode_text(&decoded, info.charset.as_deref(), limits);
-    if info.mime_type == "text/html" || (info.mime_type.is_empty() && sniff_html(&text)) {
-        let h = html::html_to_text(&text);
+    push_text(&text, info, mail);
+}
+
+/// Adds a decoded text part (HTML converted to text) to the bodies.
+fn push_text(text: &str, info: &PartInfo, mail: &mut Mail) {
+    if info.mime_type == "text/html" || (info.mime_type.is_empty() && sniff_html(text)) {
+        let h = html::html_to_text(text);
         mail.bodies.push(Body {
             kind: BodyKind::Html,
             text: h.text,
@@ -287,10 +301,55 @@ fn read_text_part(body_raw: &[u8], info: &mut PartInfo, mail: &mut Mail, limits:
     } else {
         mail.bodies.push(Body {
             kind: BodyKind::Plain,
-            text,
+            text: text.to_string(),
             links: Vec::new(),
         });
     }
+}
+
+/// Can mail-parser's own decoding of a part be used as is? Only for the
+/// charsets it handles exactly like we do (none, ASCII, UTF-8, Latin), when
+/// nothing went wrong and the result is not Shift_JIS or ISO-2022-JP read
+/// as Latin. Everything else is decoded again from the raw bytes.
+fn trust_decoded(text: &str, label: Option<&str>) -> bool {
+    let label_ok = match label.map(|l| l.trim_matches('"').to_ascii_lowercase()) {
+        None => true,
+        Some(l) => {
+            matches!(l.as_str(), "us-ascii" | "ascii" | "utf-8" | "utf8")
+                || l.starts_with("iso-8859-")
+                || l.starts_with("windows-125")
+        }
+    };
+    if !label_ok || text.contains(['\u{fffd}', '\u{1b}']) {
+        return false;
+    }
+    if text.is_ascii() {
+        return true;
+    }
+    // Runs of non-ASCII characters in "Latin" text are a mislabelled
+    // double-byte charset.
+    let (mut wide, mut paired, mut prev) = (0usize, 0usize, false);
+    for c in text.chars() {
+        let w = !c.is_ascii();
+        if w {
+            wide += 1;
+            paired += usize::from(prev);
+        }
+        prev = w;
+    }
+    label.is_some_and(|l| l.to_ascii_lowercase().contains("utf"))
+        || !(wide >= 4 && paired * 3 >= wide)
+}
+
+fn truncate(text: &str, max: usize) -> &str {
+    if text.len() <= max {
+        return text;
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
 }
 
 /// Charset-decodes at most `max_part_bytes` of text, cut at a character

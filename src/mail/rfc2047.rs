@@ -16,6 +16,18 @@ enum Piece<'a> {
 /// Decodes a raw header value (folded, possibly with encoded words or raw
 /// 8-bit bytes) into one line of text.
 pub fn decode_header(raw: &[u8]) -> String {
+    if raw.is_ascii() && memchr::memmem::find(raw, b"=?").is_none() {
+        // The common case: plain ASCII, only unfolding to do.
+        let mut out = String::with_capacity(raw.len());
+        for &b in raw {
+            match b {
+                b'\r' | b'\n' => {}
+                b'\t' => out.push(' '),
+                b => out.push(b as char),
+            }
+        }
+        return out;
+    }
     let pieces = split_encoded_words(raw);
     let mut out = String::with_capacity(raw.len());
     let mut pending: Option<(&str, Vec<u8>)> = None;

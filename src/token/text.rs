@@ -36,11 +36,36 @@ fn is_separator(c: char) -> bool {
 
 /// Tokenizes a piece of free text (a body, a Subject, a display name).
 pub(crate) fn tokenize_text(text: &str, cat: Category, ctx: &mut Ctx<'_, '_>) {
-    let text = normalize(text);
     let mut prev = String::new();
-    for chunk in text.split(is_separator) {
-        if !chunk.is_empty() {
-            chunk_tokens(chunk, cat, ctx, &mut prev);
+    let bytes = text.as_bytes();
+    let mut start = 0;
+    // Split at ASCII separators byte-wise; only chunks with non-ASCII
+    // characters are split further (Unicode spaces) and normalised.
+    for (i, &b) in bytes.iter().enumerate() {
+        if matches!(
+            b,
+            b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c | 0 | b'<' | b'>' | b'"'
+        ) {
+            if i > start {
+                chunk(&text[start..i], cat, ctx, &mut prev);
+            }
+            start = i + 1;
+        }
+    }
+    if start < bytes.len() {
+        chunk(&text[start..], cat, ctx, &mut prev);
+    }
+}
+
+fn chunk(piece: &str, cat: Category, ctx: &mut Ctx<'_, '_>, prev: &mut String) {
+    if piece.is_ascii() {
+        chunk_tokens(piece, cat, ctx, prev);
+        return;
+    }
+    let normal = normalize(piece);
+    for sub in normal.split(is_separator) {
+        if !sub.is_empty() {
+            chunk_tokens(sub, cat, ctx, prev);
         }
     }
 }
@@ -99,9 +124,11 @@ pub(crate) fn find_url(s: &str) -> Option<(usize, usize)> {
             best = Some(st);
         }
     }
-    let lower_has_www = b
-        .windows(4)
-        .position(|w| w.eq_ignore_ascii_case(b"www."))
+    let lower_has_www = memchr::memchr2_iter(b'w', b'W', b)
+        .find(|&p| {
+            b.get(p..p + 4)
+                .is_some_and(|w| w.eq_ignore_ascii_case(b"www."))
+        })
         .filter(|&p| p == 0 || !b[p - 1].is_ascii_alphanumeric() && b[p - 1] != b'/');
     if let Some(p) = lower_has_www
         && best.is_none_or(|b| p < b)
@@ -256,12 +283,26 @@ fn emit_word(w: &str, cat: Category, ctx: &mut Ctx<'_, '_>, prev: &mut String) {
         prev.clear();
         return;
     }
-    let folded: Cow<'_, str> = if ctx.opts.fold_case && w.chars().any(char::is_uppercase) {
-        Cow::Owned(w.to_lowercase())
+    if !ctx.opts.fold_case {
+        emit(w, cat, ctx, prev);
+    } else if w.is_ascii() {
+        if w.bytes().any(|b| b.is_ascii_uppercase()) {
+            let mut buf = [0u8; MAX_WORD_CHARS];
+            let lower = &mut buf[..w.len()];
+            lower.copy_from_slice(w.as_bytes());
+            lower.make_ascii_lowercase();
+            // ASCII in, ASCII out.
+            if let Ok(l) = std::str::from_utf8(lower) {
+                emit(l, cat, ctx, prev);
+            }
+        } else {
+            emit(w, cat, ctx, prev);
+        }
+    } else if w.chars().any(char::is_uppercase) {
+        emit(&w.to_lowercase(), cat, ctx, prev);
     } else {
-        Cow::Borrowed(w)
-    };
-    emit(&folded, cat, ctx, prev);
+        emit(w, cat, ctx, prev);
+    }
 }
 
 fn emit_cjk(w: &str, cat: Category, ctx: &mut Ctx<'_, '_>, prev: &mut String) {
