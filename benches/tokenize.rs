@@ -43,9 +43,9 @@ fn time_runs(runs: usize, mut f: impl FnMut()) -> Vec<f64> {
         .collect()
 }
 
-fn read_tree(root: &PathBuf) -> Vec<Vec<u8>> {
+fn read_tree(root: &std::path::Path) -> Vec<Vec<u8>> {
     let mut out = Vec::new();
-    let mut stack = vec![root.clone()];
+    let mut stack = vec![root.to_path_buf()];
     while let Some(p) = stack.pop() {
         if p.is_dir() {
             if let Ok(rd) = std::fs::read_dir(&p) {
