@@ -200,6 +200,288 @@ pub struct Args {
     /// Print the version
     #[arg(short = 'V', long, alias = "revision")]
     pub version: bool,
+
+    // ---- migration (bsfilter's --export-*/--import-*, bogofilter, backups) ----
+    /// Add a bsfilter --export-clean dump (FILE, or standard input) to the clean counts
+    #[arg(long, help_heading = "Migration and backup")]
+    pub import_clean: bool,
+    /// Add a bsfilter --export-spam dump (FILE, or standard input) to the spam counts
+    #[arg(long, help_heading = "Migration and backup")]
+    pub import_spam: bool,
+    /// Add a bogofilter dump (bogoutil -d wordlist.db) from FILE or standard input
+    #[arg(long, help_heading = "Migration and backup")]
+    pub import_bogofilter: bool,
+    /// Write the clean counts in bsfilter's export format to FILE (default: standard output)
+    #[arg(long, help_heading = "Migration and backup")]
+    pub export_clean: bool,
+    /// Write the spam counts in bsfilter's export format to FILE (default: standard output)
+    #[arg(long, help_heading = "Migration and backup")]
+    pub export_spam: bool,
+    /// Write every token's f(w) in bsfilter's format to FILE (for inspection; not importable)
+    #[arg(long, help_heading = "Migration and backup")]
+    pub export_probability: bool,
+    /// Write the whole database (counts, days, message counts, trained digests) to FILE
+    #[arg(long, help_heading = "Migration and backup")]
+    pub export_db: bool,
+    /// Restore a --export-db dump from FILE into an empty database
+    #[arg(long, help_heading = "Migration and backup")]
+    pub import_db: bool,
+
+    // ---- bsfilter options fumi accepts without needing them (see README) ----
+    /// Behave as bsfilter (implied when run as `bsfilter`): read <home>/bsfilter.conf if there is no fumi.conf
+    #[arg(long, help_heading = "bsfilter compatibility")]
+    pub bsfilter_compat: bool,
+    /// bsfilter: print every token and the clues; fumi: same as --explain
+    #[arg(short = 'd', long, help_heading = "bsfilter compatibility")]
+    pub debug: bool,
+    /// bsfilter: a line per message; fumi: same as -v
+    #[arg(long, help_heading = "bsfilter compatibility")]
+    pub show_process: bool,
+    /// bsfilter's database type (sdbm, gdbm, bdb, qdbm, ndbm, bdb1): accepted, no effect (fumi uses LMDB)
+    #[arg(long, value_name = "TYPE", help_heading = "bsfilter compatibility")]
+    pub db: Option<String>,
+    /// No effect: fumi segments Japanese with its built-in IPADIC dictionary
+    #[arg(short = 'j', long, value_name = "bigram|block|mecab", value_parser = parse_jtokenizer, hide_short_help = true, help_heading = "bsfilter compatibility")]
+    pub jtokenizer: Option<String>,
+    /// No effect: fumi limits by bytes (--max-message-size, --max-part-size)
+    #[arg(
+        long,
+        value_name = "N",
+        hide_short_help = true,
+        help_heading = "bsfilter compatibility"
+    )]
+    pub max_line: Option<String>,
+    /// No effect: fumi has no lookup fallback; it folds case when it learns
+    #[arg(
+        short = 'D',
+        long,
+        hide_short_help = true,
+        help_heading = "bsfilter compatibility"
+    )]
+    pub disable_degeneration: bool,
+    /// No effect: fumi always decodes every charset to Unicode
+    #[arg(
+        long = "disable-utf-8",
+        hide_short_help = true,
+        help_heading = "bsfilter compatibility"
+    )]
+    pub disable_utf_8: bool,
+    /// No effect: fumi chooses the headers it reads itself
+    #[arg(
+        long,
+        value_name = "H1,H2,...",
+        hide_short_help = true,
+        help_heading = "bsfilter compatibility"
+    )]
+    pub refer_header: Option<String>,
+    /// No effect: fumi already reads every header that says something about the sender
+    #[arg(long, hide_short_help = true, help_heading = "bsfilter compatibility")]
+    pub refer_all_header: bool,
+    /// No effect (header tokens are always used)
+    #[arg(
+        short = 'H',
+        long,
+        hide_short_help = true,
+        help_heading = "bsfilter compatibility"
+    )]
+    pub ignore_header: bool,
+    /// No effect (body tokens are always used)
+    #[arg(
+        short = 'B',
+        long,
+        hide_short_help = true,
+        help_heading = "bsfilter compatibility"
+    )]
+    pub ignore_body: bool,
+    /// No effect: fumi reads the HTML and the plain text part
+    #[arg(long, hide_short_help = true, help_heading = "bsfilter compatibility")]
+    pub ignore_plain_text_part: bool,
+    /// No effect: fumi reads all of an HTML part
+    #[arg(long, hide_short_help = true, help_heading = "bsfilter compatibility")]
+    pub ignore_after_last_atag: bool,
+    /// No effect: fumi splits words by Unicode rules
+    #[arg(
+        long,
+        value_name = "CHARS",
+        hide_short_help = true,
+        help_heading = "bsfilter compatibility"
+    )]
+    pub mark_in_token: Option<String>,
+    /// No effect: fumi expires by age and count instead (--expire, --expire-count)
+    #[arg(
+        long,
+        value_name = "N",
+        hide_short_help = true,
+        help_heading = "bsfilter compatibility"
+    )]
+    pub max_mail: Option<String>,
+    /// No effect (see --max-mail)
+    #[arg(
+        long,
+        value_name = "N",
+        hide_short_help = true,
+        help_heading = "bsfilter compatibility"
+    )]
+    pub min_mail: Option<String>,
+    /// No effect: fumi never prints bsfilter's "new" token lines
+    #[arg(long, hide_short_help = true, help_heading = "bsfilter compatibility")]
+    pub show_new_token: bool,
+    /// No effect: fumi runs no daemon (bsfilter used it for --pop)
+    #[arg(
+        long,
+        value_name = "FILE",
+        hide_short_help = true,
+        help_heading = "bsfilter compatibility"
+    )]
+    pub pid_file: Option<String>,
+    /// Not implemented: an error (exit 2); filter at delivery instead (README: procmail, Dovecot)
+    #[arg(long, help_heading = "bsfilter compatibility")]
+    pub imap: bool,
+    /// Not implemented: an error (exit 2); filter at delivery instead (README: procmail, Dovecot)
+    #[arg(long, help_heading = "bsfilter compatibility")]
+    pub pop: bool,
+    /// Only meaningful with --imap/--pop: accepted (e.g. from bsfilter.conf), no effect
+    #[arg(
+        long,
+        value_name = "HOST",
+        hide_short_help = true,
+        help_heading = "bsfilter compatibility"
+    )]
+    pub imap_server: Option<String>,
+    /// Only with --imap: no effect
+    #[arg(
+        long,
+        value_name = "PORT",
+        hide_short_help = true,
+        help_heading = "bsfilter compatibility"
+    )]
+    pub imap_port: Option<String>,
+    /// Only with --imap: no effect
+    #[arg(
+        long,
+        value_name = "METHOD",
+        hide_short_help = true,
+        help_heading = "bsfilter compatibility"
+    )]
+    pub imap_auth: Option<String>,
+    /// Only with --imap: no effect
+    #[arg(
+        long,
+        value_name = "USER",
+        hide_short_help = true,
+        help_heading = "bsfilter compatibility"
+    )]
+    pub imap_user: Option<String>,
+    /// Only with --imap: no effect
+    #[arg(
+        long,
+        value_name = "PASSWORD",
+        hide_short_help = true,
+        help_heading = "bsfilter compatibility"
+    )]
+    pub imap_password: Option<String>,
+    /// Only with --imap: no effect
+    #[arg(
+        long,
+        value_name = "FOLDER",
+        hide_short_help = true,
+        help_heading = "bsfilter compatibility"
+    )]
+    pub imap_folder_clean: Option<String>,
+    /// Only with --imap: no effect
+    #[arg(
+        long,
+        value_name = "FOLDER",
+        hide_short_help = true,
+        help_heading = "bsfilter compatibility"
+    )]
+    pub imap_folder_spam: Option<String>,
+    /// Only with --imap: no effect
+    #[arg(long, hide_short_help = true, help_heading = "bsfilter compatibility")]
+    pub imap_fetch_unseen: bool,
+    /// Only with --imap: no effect
+    #[arg(long, hide_short_help = true, help_heading = "bsfilter compatibility")]
+    pub imap_fetch_unflagged: bool,
+    /// Only with --imap: no effect
+    #[arg(long, hide_short_help = true, help_heading = "bsfilter compatibility")]
+    pub imap_reset_seen_flag: bool,
+    /// Only with --imap/--pop: no effect
+    #[arg(long, hide_short_help = true, help_heading = "bsfilter compatibility")]
+    pub ssl: bool,
+    /// Only with --imap/--pop: no effect
+    #[arg(
+        long,
+        value_name = "FILE|DIR",
+        hide_short_help = true,
+        help_heading = "bsfilter compatibility"
+    )]
+    pub ssl_cert: Option<String>,
+    /// Only with --pop: no effect
+    #[arg(
+        long,
+        value_name = "HOST",
+        hide_short_help = true,
+        help_heading = "bsfilter compatibility"
+    )]
+    pub pop_server: Option<String>,
+    /// Only with --pop: no effect
+    #[arg(
+        long,
+        value_name = "PORT",
+        hide_short_help = true,
+        help_heading = "bsfilter compatibility"
+    )]
+    pub pop_port: Option<String>,
+    /// Only with --pop: no effect
+    #[arg(
+        long,
+        value_name = "ADDRESS",
+        hide_short_help = true,
+        help_heading = "bsfilter compatibility"
+    )]
+    pub pop_proxy_if: Option<String>,
+    /// Only with --pop: no effect
+    #[arg(
+        long,
+        value_name = "PORT",
+        hide_short_help = true,
+        help_heading = "bsfilter compatibility"
+    )]
+    pub pop_proxy_port: Option<String>,
+    /// Only with --pop: no effect
+    #[arg(
+        long,
+        value_name = "USER",
+        hide_short_help = true,
+        help_heading = "bsfilter compatibility"
+    )]
+    pub pop_user: Option<String>,
+    /// Only with --pop: no effect (may be repeated)
+    #[arg(long, value_name = "SERVER:PORT:[IF]:PROXYPORT[:USER]", action = ArgAction::Append, hide_short_help = true, help_heading = "bsfilter compatibility")]
+    pub pop_proxy_set: Vec<String>,
+    /// Only with --pop: no effect
+    #[arg(
+        long,
+        value_name = "BYTES",
+        hide_short_help = true,
+        help_heading = "bsfilter compatibility"
+    )]
+    pub pop_max_size: Option<String>,
+    /// Windows task tray (bsfilterw): no effect
+    #[arg(long, hide_short_help = true, help_heading = "bsfilter compatibility")]
+    pub tasktray: bool,
+    /// Windows task tray icon (bsfilterw): no effect
+    #[arg(
+        long,
+        value_name = "N",
+        hide_short_help = true,
+        help_heading = "bsfilter compatibility"
+    )]
+    pub icon_number: Option<String>,
+
+    /// Write the manual page (man) or a shell completion script (bash, zsh, fish) to standard output
+    #[arg(long, value_name = "KIND", value_parser = ["man", "bash", "zsh", "fish"], hide = true)]
+    pub generate: Option<String>,
 }
 
 impl Args {
@@ -210,10 +492,36 @@ impl Args {
     /// A command that maintains the database instead of filtering.
     pub fn maintenance(&self) -> bool {
         self.training()
+            || self.migration()
             || self.update
             || self.expire.is_some()
             || self.expire_count.is_some()
             || self.show_db_status
+    }
+}
+
+impl Args {
+    /// An import or export command (bsfilter's maintenance mode).
+    pub fn migration(&self) -> bool {
+        self.import_clean
+            || self.import_spam
+            || self.import_bogofilter
+            || self.export_clean
+            || self.export_spam
+            || self.export_probability
+            || self.export_db
+            || self.import_db
+    }
+}
+
+/// bsfilter's `--jtokenizer` values (case-insensitive, as bsfilter); chasen
+/// and kakasi are the older releases' names.
+fn parse_jtokenizer(v: &str) -> Result<String, String> {
+    let l = v.to_ascii_lowercase();
+    if ["bigram", "block", "mecab", "chasen", "kakasi"].contains(&l.as_str()) {
+        Ok(l)
+    } else {
+        Err("expected bigram, block or mecab".into())
     }
 }
 

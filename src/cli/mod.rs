@@ -7,7 +7,10 @@
 //! the original message reaches standard output whatever fails.
 
 pub mod args;
+pub mod compat;
 pub mod input;
+pub mod manual;
+mod migrate;
 pub mod pipe;
 
 use std::ffi::OsString;
@@ -119,9 +122,10 @@ pub fn parse(argv: &[OsString]) -> Result<Args, Failure> {
         full.push("fumi".into());
     }
     let home = resolve_home(home_arg.as_deref());
+    let compat = compat::compat_mode(argv);
     let config = config_arg
         .clone()
-        .or_else(|| home.as_ref().map(|h| h.join("fumi.conf")));
+        .or_else(|| home.as_ref().map(|h| compat::default_config(h, compat)));
     if let Some(path) = config {
         match std::fs::read_to_string(&path) {
             Ok(text) => full.extend(args::config_args(&text)),
@@ -135,7 +139,7 @@ pub fn parse(argv: &[OsString]) -> Result<Args, Failure> {
         }
     }
     full.extend(argv.iter().skip(1).cloned());
-    let args = match Args::try_parse_from(&full) {
+    let mut args = match Args::try_parse_from(&full) {
         Ok(a) => a,
         Err(e) => {
             let code = match e.kind() {
@@ -148,7 +152,9 @@ pub fn parse(argv: &[OsString]) -> Result<Args, Failure> {
             });
         }
     };
+    compat::apply(&mut args);
     validate(&args)?;
+    compat::validate(&args)?;
     Ok(args)
 }
 
@@ -298,7 +304,16 @@ fn dispatch(args: &Args) -> Result<i32, Failure> {
         println!("fumi {}", env!("CARGO_PKG_VERSION"));
         return Ok(0);
     }
+    if let Some(kind) = &args.generate {
+        let mut out = io::stdout().lock();
+        manual::generate(kind, &mut out)?;
+        out.flush()?;
+        return Ok(0);
+    }
     let engine = engine(args);
+    if args.migration() {
+        return migrate::run(args, &engine);
+    }
     if args.show_tokens {
         return show_tokens(args, &engine);
     }

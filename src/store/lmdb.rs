@@ -496,6 +496,30 @@ impl Store for Lmdb {
         })
     }
 
+    fn restore_counts(&self, counts: &[(Vec<u8>, TokenCounts)], messages: Totals) -> Result<()> {
+        self.write(|w| {
+            let mut buf = Vec::with_capacity(16);
+            for (key, c) in counts {
+                if key.is_empty() || (c.spam == 0 && c.clean == 0) {
+                    continue;
+                }
+                let cur = self.counts_of(w, key)?;
+                let next = TokenCounts {
+                    spam: cur.spam.saturating_add(c.spam),
+                    clean: cur.clean.saturating_add(c.clean),
+                    day: cur.day.max(c.day),
+                };
+                encode_counts(next, &mut buf);
+                self.tokens.put(w, key, &buf)?;
+            }
+            let mut t = self.totals_in(w)?;
+            t.spam += messages.spam;
+            t.clean += messages.clean;
+            self.put_totals(w, t)?;
+            Ok(())
+        })
+    }
+
     fn for_each(&self, f: &mut dyn FnMut(&[u8], TokenCounts)) -> Result<()> {
         let rtxn = self.read_txn()?;
         for item in self.tokens.iter(&rtxn)? {

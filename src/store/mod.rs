@@ -176,6 +176,18 @@ pub trait Store: Send + Sync {
     /// Adds raw counts (imports): `(key, spam, clean)`, and message counts.
     fn add_counts(&self, counts: &[(Vec<u8>, u32, u32)], messages: Totals) -> Result<()>;
 
+    /// Adds token counts together with their last-trained days, and message
+    /// counts, in one transaction (restores, imports with dates). Where a
+    /// token exists, counts add up and the later day is kept. The provided
+    /// version goes through [`Store::add_counts`], which stamps today.
+    fn restore_counts(&self, counts: &[(Vec<u8>, TokenCounts)], messages: Totals) -> Result<()> {
+        let plain: Vec<(Vec<u8>, u32, u32)> = counts
+            .iter()
+            .map(|(k, c)| (k.clone(), c.spam, c.clean))
+            .collect();
+        self.add_counts(&plain, messages)
+    }
+
     /// Calls `f` for every token in key order.
     fn for_each(&self, f: &mut dyn FnMut(&[u8], TokenCounts)) -> Result<()>;
 
