@@ -201,27 +201,26 @@ impl Postfix {
 
 impl Drop for Postfix {
     fn drop(&mut self) {
-        if !self.as_default {
-            let stopped = Command::new("postfix")
+        let pid =
+            std::fs::read_to_string(self.root.join("queue/pid/master.pid")).unwrap_or_default();
+        let pid = pid.trim().to_string();
+        // The namespaced instance is not reachable with `postfix -c`; what
+        // postfix stop does then: SIGTERM to the master, which ends its
+        // children.
+        let stopped = !self.as_default
+            && Command::new("postfix")
                 .arg("-c")
                 .arg(&self.conf)
                 .arg("stop")
                 .output()
                 .is_ok_and(|o| o.status.success());
-            if stopped {
-                return;
-            }
-        }
-        // What postfix stop does: SIGTERM to the master, which ends its
-        // children.
-        let pid =
-            std::fs::read_to_string(self.root.join("queue/pid/master.pid")).unwrap_or_default();
-        let pid = pid.trim();
         if pid.parse::<u32>().is_ok() {
-            let _ = Command::new("kill").args(["-TERM", pid]).output();
-            let gone = wait_until(10, || !Path::new("/proc").join(pid).exists());
+            if !stopped {
+                let _ = Command::new("kill").args(["-TERM", &pid]).output();
+            }
+            let gone = wait_until(10, || !Path::new("/proc").join(&pid).exists());
             if !gone {
-                let _ = Command::new("kill").args(["-KILL", pid]).output();
+                let _ = Command::new("kill").args(["-KILL", &pid]).output();
             }
         }
     }
