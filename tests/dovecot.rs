@@ -1,7 +1,7 @@
 //! The Dovecot setup in contrib/dovecot, run by a real Dovecot on loopback
 //! with its own configuration in a temporary directory (`dovecot -c`), a
 //! passwd-file user and a Maildir:
-//! * LMTP delivery with the global sieve script: spam lands in Junk and ham
+//! * delivery (LMTP and dovecot-lda) with the global sieve script: spam lands in Junk and ham
 //!   in the inbox, with fumi's headers;
 //! * learning on move (IMAPSieve): an IMAP client moves a message into Junk
 //!   and fumi's spam count rises by one; moving it back out moves it to
@@ -249,39 +249,74 @@ fn required() -> bool {
         && require_root("Dovecot")
 }
 
-/// LMTP delivery through the global sieve script.
+/// Delivery through the global sieve script, over LMTP and by dovecot-lda
+/// (as Postfix's mailbox_command would run it).
 #[test]
-fn lmtp_delivery_files_spam_into_junk() {
-    if !required() {
+fn delivery_files_spam_into_junk() {
+    if !required() || !common::require_program("/usr/lib/dovecot/dovecot-lda") {
         return;
     }
-    let (db, spam, ham) = trained_pair();
+    let (db, spam_msgs, ham_msgs) = common::trained_home();
+    let spam = pick(db.path(), &spam_msgs, "spam");
+    let ham = pick(db.path(), &ham_msgs, "clean");
+    let spam2 = pick(db.path(), &without(&spam_msgs, &spam), "spam");
+    let ham2 = pick(db.path(), &without(&ham_msgs, &ham), "clean");
+    let [spam, ham, spam2, ham2] =
+        [spam, ham, spam2, ham2].map(|p| std::fs::read(p).expect("read"));
     let s = start(db.path());
-    send_mail(
-        s.lmtp,
-        true,
-        "sender@example.net",
-        "alice@example.org",
-        &spam,
-    );
-    send_mail(
-        s.lmtp,
-        true,
-        "sender@example.net",
-        "alice@example.org",
-        &ham,
-    );
-    let junk = maildir(&s.home.join("Maildir/.Junk"));
-    let inbox = maildir(&s.home.join("Maildir"));
+    let (junk_dir, inbox_dir) = (s.home.join("Maildir/.Junk"), s.home.join("Maildir"));
+
+    for m in [&spam, &ham] {
+        send_mail(s.lmtp, true, "sender@example.net", "alice@example.org", m);
+    }
+    let (junk, inbox) = (maildir(&junk_dir), maildir(&inbox_dir));
     assert_eq!(
         (junk.len(), inbox.len()),
         (1, 1),
-        "{}\n{}",
+        "LMTP\n{}\n{}",
         tree(&s.home),
         s.dovecot.log()
     );
     assert_filtered(&junk[0], &spam, "Yes");
     assert_filtered(&inbox[0], &ham, "No");
+
+    for m in [&spam2, &ham2] {
+        let out = common::run_with_input(
+            Command::new("/usr/lib/dovecot/dovecot-lda")
+                .arg("-c")
+                .arg(&s.dovecot.conf)
+                .args(["-d", "alice@example.org", "-f", "sender@example.net"]),
+            m,
+        );
+        assert!(
+            out.status.success(),
+            "dovecot-lda: {:?} {}\n{}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr),
+            s.dovecot.log()
+        );
+    }
+    let (junk, inbox) = (maildir(&junk_dir), maildir(&inbox_dir));
+    assert_eq!(
+        (junk.len(), inbox.len()),
+        (2, 2),
+        "LDA\n{}\n{}",
+        tree(&s.home),
+        s.dovecot.log()
+    );
+    let new_one = |v: &[Vec<u8>], id: &[u8]| -> Vec<u8> {
+        let want = header(id, "Message-ID");
+        v.iter()
+            .find(|m| header(m, "Message-ID") == want)
+            .cloned()
+            .expect("delivered")
+    };
+    assert_filtered(&new_one(&junk, &spam2), &spam2, "Yes");
+    assert_filtered(&new_one(&inbox, &ham2), &ham2, "No");
+}
+
+fn without(v: &[PathBuf], p: &Path) -> Vec<PathBuf> {
+    v.iter().filter(|q| *q != p).cloned().collect()
 }
 
 /// The UID of the message with this Message-ID in the selected mailbox.
@@ -306,8 +341,7 @@ fn imap_moves_teach_fumi() {
     let (db, _spam_msgs, ham_msgs) = common::trained_home();
     // Two clean messages fumi has not learned.
     let ham = pick(db.path(), &ham_msgs, "clean");
-    let other: Vec<PathBuf> = ham_msgs.iter().filter(|p| **p != ham).cloned().collect();
-    let ham2 = pick(db.path(), &other, "clean");
+    let ham2 = pick(db.path(), &without(&ham_msgs, &ham), "clean");
     let (ham, ham2) = (
         std::fs::read(ham).expect("read"),
         std::fs::read(ham2).expect("read"),
