@@ -265,6 +265,22 @@ fn wait_for_mail(pf: &Postfix, dirs: &[PathBuf], n: usize) {
     assert_eq!(count(), n, "{}", pf.log());
 }
 
+/// Waits for the log line of a delivery through `relay` that was deferred
+/// (a temporary failure: the message stays in the queue).
+fn assert_deferred(pf: &Postfix, relay: &str) {
+    let want = format!("relay={relay},");
+    let deferred = || {
+        pf.log()
+            .lines()
+            .any(|l| l.contains(&want) && l.contains("status=deferred"))
+    };
+    assert!(
+        wait_until(30, deferred),
+        "no deferred delivery through {relay}:\n{}",
+        pf.log()
+    );
+}
+
 /// Setup 1: virtual mailboxes delivered through procmail with
 /// contrib/procmail/procmailrc; spam goes to the recipient's Junk folder.
 #[test]
@@ -340,6 +356,15 @@ fn delivery_through_procmail_files_spam() {
             Some("alice@example.org")
         );
     }
+
+    // fumi gone: procmail tempfails, Postfix keeps the message (deferred).
+    std::fs::remove_file(bin.join("fumi")).expect("rm fumi");
+    send_mail(port, false, "sender@example.net", "alice@example.org", &ham);
+    assert_deferred(&pf, "procmail");
+    assert_eq!(
+        maildir(&home.join("Maildir")).len() + maildir(&home.join("Maildir/.Junk")).len(),
+        2
+    );
     drop(pf);
 }
 
@@ -429,5 +454,11 @@ fn content_filter_adds_headers_before_delivery() {
         "not filtered by the fumi service:\n{}",
         pf.log()
     );
+
+    // fumi gone: the script exits 75, Postfix keeps the message (deferred).
+    std::fs::remove_file(bin.join("fumi")).expect("rm fumi");
+    send_mail(port, false, "sender@example.net", "alice@example.org", &ham);
+    assert_deferred(&pf, "fumi");
+    assert_eq!(maildir(&home.join("Maildir")).len(), 2);
     drop(pf);
 }
