@@ -113,6 +113,42 @@ pub fn run(argv: Vec<OsString>) -> i32 {
     }
 }
 
+static PARALLEL: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+
+/// Starts the worker threads for batches (at most 8, or RAYON_NUM_THREADS),
+/// the first time a batch has several messages: a delivery of one message
+/// starts none. Where threads cannot be had (a tight address-space limit, as
+/// Dovecot sets for the programs it runs), fumi works on one thread instead
+/// of failing.
+fn parallel() -> bool {
+    *PARALLEL.get_or_init(|| {
+        let n = std::env::var("RAYON_NUM_THREADS")
+            .ok()
+            .and_then(|v| v.parse::<usize>().ok())
+            .filter(|&n| n > 0)
+            .unwrap_or_else(|| {
+                std::thread::available_parallelism()
+                    .map_or(1, |n| n.get())
+                    .min(8)
+            });
+        n > 1
+            && rayon::ThreadPoolBuilder::new()
+                .num_threads(n)
+                .build_global()
+                .is_ok()
+    })
+}
+
+/// Maps `f` over `items`, on the worker threads when there are several
+/// items and the threads could be started.
+pub fn par_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync + Send) -> Vec<R> {
+    if items.len() > 1 && parallel() {
+        items.par_iter().map(f).collect()
+    } else {
+        items.iter().map(f).collect()
+    }
+}
+
 /// Parses the command line, with the configuration file's options first so
 /// that the command line wins.
 pub fn parse(argv: &[OsString]) -> Result<Args, Failure> {
@@ -444,14 +480,11 @@ fn train(args: &Args, engine: &Engine) -> Result<i32, Failure> {
     let mut total = TrainReport::default();
     let mut out = BufWriter::new(io::stdout().lock());
     let had_errors = for_each_batch(args, TRAIN_BATCH, |batch| {
-        let prepared: Vec<(store::Digest, TokenSet)> = batch
-            .par_iter()
-            .map(|m| {
-                let mut t = engine.tokens(&m.bytes);
-                t.compact();
-                (engine.digest(&m.bytes), t)
-            })
-            .collect();
+        let prepared: Vec<(store::Digest, TokenSet)> = par_map(&batch, |m| {
+            let mut t = engine.tokens(&m.bytes);
+            t.compact();
+            (engine.digest(&m.bytes), t)
+        });
         let ops: Vec<_> = prepared
             .iter()
             .flat_map(|(d, t)| actions.iter().map(|&a| engine.train_op(*d, a, t)))
@@ -727,10 +760,7 @@ fn filter(args: &Args, engine: &Engine) -> Result<i32, Failure> {
     let mut out = BufWriter::new(io::stdout().lock());
     let mut learn: Vec<(store::Digest, Action, TokenSet)> = Vec::new();
     let had_errors = for_each_batch(args, BATCH, |batch| {
-        let scored: Vec<_> = batch
-            .par_iter()
-            .map(|m| engine.score(&m.bytes, &counts))
-            .collect();
+        let scored: Vec<_> = par_map(&batch, |m| engine.score(&m.bytes, &counts));
         for (m, s) in batch.iter().zip(scored) {
             let s = s?;
             let o = &s.outcome;

@@ -76,8 +76,8 @@ impl Default for Params {
             method: Method::RobinsonFisher,
             strength: 0.3,
             prior: 0.46,
-            min_dev: 0.1,
-            max_clues: 150,
+            min_dev: 0.0,
+            max_clues: 0,
             spam_cutoff: DEFAULT_SPAM_CUTOFF,
             ham_cutoff: None,
         }
