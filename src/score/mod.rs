@@ -328,7 +328,10 @@ mod tests {
             spam: 10,
             clean: 10,
         };
-        let mut p = Params::default();
+        let mut p = Params {
+            min_dev: 0.1,
+            ..Params::default()
+        };
         let spam = score(&[tc(9, 0), tc(8, 1), tc(0, 0)], t, &p);
         assert_eq!(spam.verdict, Verdict::Spam);
         assert_eq!(spam.clues.len(), 2, "the unknown token is within min_dev");
