@@ -184,6 +184,36 @@ pub struct Args {
     #[arg(long, value_name = "FILE", help_heading = "Evaluation")]
     pub report: Option<PathBuf>,
 
+    // ---- several servers (shared database on Redis/Valkey) ----
+    /// The database: redis://[USER:PASS@]HOST:PORT/N, rediss://… (TLS), redis+unix:///PATH?db=N, or an LMDB directory (default: the home directory)
+    #[arg(long, value_name = "URL|DIR", help_heading = "Several servers")]
+    pub db: Option<String>,
+    /// Namespace of this database on the Redis server (one per user or domain)
+    #[arg(
+        long,
+        value_name = "PREFIX",
+        default_value = "fumi",
+        help_heading = "Several servers"
+    )]
+    pub redis_prefix: String,
+    /// Give up connecting to Redis, and on each Redis command, after MS milliseconds
+    #[arg(
+        long,
+        value_name = "MS",
+        default_value_t = 3000,
+        help_heading = "Several servers"
+    )]
+    pub redis_timeout: u64,
+    /// rediss://: trust the certificate authorities in this PEM file instead of the system's
+    #[arg(long, value_name = "FILE", help_heading = "Several servers")]
+    pub redis_ca: Option<PathBuf>,
+    /// Copy the whole database into an empty one at URL (Redis) or DIR (LMDB)
+    #[arg(long, value_name = "URL|DIR", help_heading = "Several servers")]
+    pub copy_db_to: Option<String>,
+    /// Copy the whole database at URL (Redis) or DIR (LMDB) into this (empty) one
+    #[arg(long, value_name = "URL|DIR", help_heading = "Several servers")]
+    pub copy_db_from: Option<String>,
+
     // ---- general ----
     /// The database directory (default: $FUMI_HOME, else ~/.fumi)
     #[arg(long, value_name = "DIR")]
@@ -214,6 +244,12 @@ impl Args {
             || self.expire.is_some()
             || self.expire_count.is_some()
             || self.show_db_status
+            || self.copy_db()
+    }
+
+    /// `--copy-db-to` or `--copy-db-from`.
+    pub fn copy_db(&self) -> bool {
+        self.copy_db_to.is_some() || self.copy_db_from.is_some()
     }
 }
 
