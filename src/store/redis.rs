@@ -53,10 +53,10 @@ pub const DEFAULT_TIMEOUT_MS: u64 = 3000;
 
 /// Token updates per training script: bounds how long one script blocks the
 /// server. A message is never split.
-pub const CHUNK_TOKENS: usize = 20_000;
+pub const CHUNK_TOKENS: usize = 5_000;
 
 /// Fields asked for per `HSCAN` step.
-const SCAN_COUNT: usize = 2000;
+const SCAN_COUNT: usize = 5000;
 
 /// Does this `--db` value name a Redis (or Valkey) server?
 pub fn is_url(s: &str) -> bool {
@@ -166,34 +166,48 @@ end
 local function clamp(x)
   if x < 0 then return 0 elseif x > MAX then return MAX else return x end
 end
+-- Runs a command on many arguments, STEP at a time (Lua's unpack has a
+-- stack limit); returns the replies of all steps, concatenated.
+local STEP = 1000
+local function each(cmd, key, args)
+  local out = {}
+  for i = 1, #args, STEP do
+    local r = redis.call(cmd, key, unpack(args, i, math.min(i + STEP - 1, #args)))
+    if type(r) == 'table' then
+      for j = 1, #r do out[#out + 1] = r[j] end
+    end
+  end
+  return out
+end
 local function apply(key, deltas, day)
-  local fields, news = {}, {}
+  local fields, ds = {}, {}
   for t, d in pairs(deltas) do
     if d[1] ~= 0 or d[2] ~= 0 then
-      local cur = redis.call('HGET', key, t)
-      local s, c, dy = 0, 0, 0
-      if cur then
-        s, c, dy = parse_counts(cur)
-        if not s then return redis.error_reply('fumi: damaged token value') end
-      end
-      s = clamp(s + d[1])
-      c = clamp(c + d[2])
-      if d[1] > 0 or d[2] > 0 then dy = day end
       fields[#fields + 1] = t
-      if s == 0 and c == 0 then
-        news[#news + 1] = false
-      else
-        news[#news + 1] = string.format('%d %d %d', s, c, dy)
-      end
+      ds[#ds + 1] = d
     end
   end
+  local cur = each('HMGET', key, fields)
+  local sets, dels = {}, {}
   for i = 1, #fields do
-    if news[i] then
-      redis.call('HSET', key, fields[i], news[i])
+    local s, c, dy = 0, 0, 0
+    if cur[i] then
+      s, c, dy = parse_counts(cur[i])
+      if not s then return redis.error_reply('fumi: damaged token value') end
+    end
+    local d = ds[i]
+    s = clamp(s + d[1])
+    c = clamp(c + d[2])
+    if d[1] > 0 or d[2] > 0 then dy = day end
+    if s == 0 and c == 0 then
+      dels[#dels + 1] = fields[i]
     else
-      redis.call('HDEL', key, fields[i])
+      sets[#sets + 1] = fields[i]
+      sets[#sets + 1] = s .. ' ' .. c .. ' ' .. dy
     end
   end
+  each('HSET', key, sets)
+  each('HDEL', key, dels)
   return nil
 end
 "#;
