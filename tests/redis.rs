@@ -25,10 +25,12 @@ impl Server {
     /// Starts redis-server on a free loopback port; `None` when it is not
     /// installed (outside CI).
     fn start() -> Option<Server> {
-        Self::start_with(&[])
+        Self::start_with(&[], true)
     }
 
-    fn start_with(extra: &[&str]) -> Option<Server> {
+    /// With `plain_port` false, the plain port is closed and `{port}` in
+    /// `extra` is replaced by the port (for a TLS port).
+    fn start_with(extra: &[&str], plain_port: bool) -> Option<Server> {
         if !require_program("redis-server") {
             return None;
         }
@@ -46,13 +48,10 @@ impl Server {
                 .arg(dir.path())
                 .arg("--logfile")
                 .arg(dir.path().join("redis.log"));
-            if extra.is_empty() {
-                cmd.arg("--port").arg(port.to_string());
-            } else {
-                cmd.arg("--port").arg("0");
-                for a in extra {
-                    cmd.arg(a.replace("{port}", &port.to_string()));
-                }
+            cmd.arg("--port")
+                .arg(if plain_port { port } else { 0 }.to_string());
+            for a in extra {
+                cmd.arg(a.replace("{port}", &port.to_string()));
             }
             let child = cmd
                 .stdin(Stdio::null())
@@ -638,18 +637,21 @@ fn tls_with_a_private_ca() {
     let cert = p("srv.crt").display().to_string();
     let key = p("srv.key").display().to_string();
     let ca = p("ca.crt").display().to_string();
-    let Some(server) = Server::start_with(&[
-        "--tls-port",
-        "{port}",
-        "--tls-cert-file",
-        &cert,
-        "--tls-key-file",
-        &key,
-        "--tls-ca-cert-file",
-        &ca,
-        "--tls-auth-clients",
-        "no",
-    ]) else {
+    let Some(server) = Server::start_with(
+        &[
+            "--tls-port",
+            "{port}",
+            "--tls-cert-file",
+            &cert,
+            "--tls-key-file",
+            &key,
+            "--tls-ca-cert-file",
+            &ca,
+            "--tls-auth-clients",
+            "no",
+        ],
+        false,
+    ) else {
         return;
     };
     let url = format!("rediss://localhost:{}/0", server.port);
@@ -674,5 +676,119 @@ fn tls_with_a_private_ca() {
             .contains("certificate"),
         "{}",
         String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn redis_cluster_keeps_each_database_on_one_node() {
+    if !require_program("redis-cli") {
+        return;
+    }
+    let mut nodes = Vec::new();
+    for _ in 0..3 {
+        let bus = free_port().to_string();
+        let Some(n) = Server::start_with(
+            &[
+                "--cluster-enabled",
+                "yes",
+                "--cluster-port",
+                &bus,
+                "--cluster-config-file",
+                "nodes.conf",
+            ],
+            true,
+        ) else {
+            return;
+        };
+        nodes.push(n);
+    }
+    let addrs: Vec<String> = nodes
+        .iter()
+        .map(|n| format!("127.0.0.1:{}", n.port))
+        .collect();
+    let out = Command::new("redis-cli")
+        .arg("--cluster")
+        .arg("create")
+        .args(&addrs)
+        .args(["--cluster-replicas", "0", "--cluster-yes"])
+        .output()
+        .expect("redis-cli");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !nodes.iter().all(|n| {
+        matches!(n.cmd(&[b"CLUSTER", b"INFO"]),
+            Reply::Bulk(Some(b)) if String::from_utf8_lossy(&b).contains("cluster_state:ok"))
+    }) {
+        assert!(Instant::now() < deadline, "the cluster did not form");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    // Seed nodes, comma-separated; the client finds the rest.
+    let seeds = format!("redis://{}/0,redis://{}/0", addrs[0], addrs[1]);
+    let on_cluster = |prefix: &str| {
+        let mut c = on_url(&seeds, prefix);
+        c.arg("--redis-cluster");
+        c
+    };
+    let (train_spam, test_spam) = halves("spam");
+    let (train_ham, test_ham) = halves("ham");
+    let home = tempfile::tempdir().expect("home");
+    let prefixes = ["alpha", "bravo", "charlie", "delta", "echo", "foxtrot"];
+    for p in prefixes {
+        ok(run(on_cluster(p).arg("--add-spam").args(&train_spam)));
+        ok(run(on_cluster(p).arg("--add-clean").args(&train_ham)));
+    }
+    ok(run(on_lmdb(home.path())
+        .arg("--add-spam")
+        .args(&train_spam)));
+    ok(run(on_lmdb(home.path())
+        .arg("--add-clean")
+        .args(&train_ham)));
+    // Each database's three keys are on one node; the databases spread.
+    let holding: Vec<usize> = nodes
+        .iter()
+        .map(|n| match n.cmd(&[b"DBSIZE"]) {
+            Reply::Int(k) => k as usize,
+            r => panic!("DBSIZE: {r:?}"),
+        })
+        .collect();
+    assert_eq!(holding.iter().sum::<usize>(), 3 * prefixes.len());
+    assert!(holding.iter().all(|k| k % 3 == 0), "{holding:?}");
+    assert!(
+        holding.iter().filter(|&&k| k > 0).count() >= 2,
+        "{holding:?}"
+    );
+    // Scores equal LMDB's, by snapshot and by one lookup script per message.
+    let all: Vec<PathBuf> = test_spam.iter().chain(&test_ham).cloned().collect();
+    let few: Vec<PathBuf> = test_spam
+        .iter()
+        .take(4)
+        .chain(test_ham.iter().take(4))
+        .cloned()
+        .collect();
+    for set in [&all, &few] {
+        assert_eq!(
+            scan(on_cluster("delta"), set),
+            scan(on_lmdb(home.path()), set)
+        );
+    }
+    let st = status(on_cluster("delta"));
+    assert_eq!(st["redis_cluster"], "yes");
+    assert_eq!(st["tokens"], status(on_lmdb(home.path()))["tokens"]);
+    // Moving a message between classes, and expiry, work there too.
+    ok(run(on_cluster("echo")
+        .arg("--add-clean")
+        .arg(&train_spam[0])));
+    ok(run(on_lmdb(home.path())
+        .arg("--add-clean")
+        .arg(&train_spam[0])));
+    ok(run(on_cluster("echo").args(["--expire-count", "1"])));
+    ok(run(on_lmdb(home.path()).args(["--expire-count", "1"])));
+    assert_eq!(
+        scan(on_cluster("echo"), &all),
+        scan(on_lmdb(home.path()), &all)
     );
 }

@@ -204,6 +204,9 @@ pub struct Args {
         help_heading = "Several servers"
     )]
     pub redis_timeout: u64,
+    /// --db names the nodes of a Redis Cluster, comma-separated (a database lives on one node)
+    #[arg(long, help_heading = "Several servers")]
+    pub redis_cluster: bool,
     /// rediss://: trust the certificate authorities in this PEM file instead of the system's
     #[arg(long, value_name = "FILE", help_heading = "Several servers")]
     pub redis_ca: Option<PathBuf>,

@@ -666,6 +666,7 @@ pub fn open_location(args: &Args, loc: &str, mode: Mode) -> Result<&'static dyn 
             prefix: args.redis_prefix.clone(),
             timeout: std::time::Duration::from_millis(args.redis_timeout),
             ca_file: args.redis_ca.clone(),
+            cluster: args.redis_cluster,
         };
         return Ok(store::redis::Redis::open(&opts, mode)?);
     }

@@ -33,8 +33,10 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
-use ::redis::{Client, Cmd, Connection, ErrorKind, RedisError, ServerErrorKind};
-use rustc_hash::FxHashMap;
+use ::redis::cluster::{ClusterClient, ClusterClientBuilder};
+use ::redis::{
+    Client, Cmd, ConnectionLike, ErrorKind, FromRedisValue, RedisError, ServerErrorKind, Value,
+};
 
 use super::lmdb::{Mode, day_to_date};
 use super::{
@@ -110,16 +112,26 @@ pub struct Options {
     /// PEM file with the certificate authorities to trust for `rediss://`
     /// (default: the system's).
     pub ca_file: Option<std::path::PathBuf>,
+    /// `url` is a comma-separated list of nodes of a Redis Cluster.
+    pub cluster: bool,
 }
+
+type Connection = Box<dyn ConnectionLike + Send>;
 
 struct Conn {
     con: Connection,
     scripts_loaded: bool,
 }
 
+/// A server, or a cluster of them.
+enum Backend {
+    Single(Client),
+    Cluster(ClusterClient),
+}
+
 /// An open Redis database.
 pub struct Redis {
-    client: Client,
+    client: Backend,
     con: Mutex<Option<Conn>>,
     tokens: String,
     trained: String,
@@ -131,6 +143,7 @@ pub struct Redis {
     train_script: Lua,
     counts_script: Lua,
     expire_script: Lua,
+    lookup_script: Lua,
 }
 
 /// A Lua script and its SHA-1.
@@ -338,6 +351,17 @@ end
 return dropped
 "#;
 
+/// KEYS: tokens, meta. ARGV: token fields. Returns {{spam messages, clean
+/// messages}, {value of each token}}: a lookup in one command, for Redis
+/// Cluster, where MULTI/EXEC pipelines are not available.
+const LUA_LOOKUP: &str = r#"
+return { redis.call('HMGET', KEYS[2], 'spam_messages', 'clean_messages'), each('HMGET', KEYS[1], ARGV) }
+"#;
+
+fn conv<T: FromRedisValue>(v: Value) -> std::result::Result<T, RedisError> {
+    Ok(::redis::from_redis_value(v)?)
+}
+
 fn redis_err(display: &str, timeout: Duration, e: RedisError) -> Error {
     if e.is_timeout() {
         Error::Redis(format!(
@@ -417,19 +441,31 @@ impl Redis {
             }
             return Ok(db);
         }
-        let client = match &opts.ca_file {
-            Some(path) => {
-                let pem = std::fs::read(path)
-                    .map_err(|e| Error::Redis(format!("--redis-ca {}: {e}", path.display())))?;
-                Client::build_with_tls(
-                    opts.url.as_str(),
-                    ::redis::TlsCertificates {
-                        client_tls: None,
-                        root_cert: Some(pem),
-                    },
-                )
+        let certs = match &opts.ca_file {
+            Some(path) => Some(::redis::TlsCertificates {
+                client_tls: None,
+                root_cert: Some(
+                    std::fs::read(path)
+                        .map_err(|e| Error::Redis(format!("--redis-ca {}: {e}", path.display())))?,
+                ),
+            }),
+            None => None,
+        };
+        let client = if opts.cluster {
+            let nodes: Vec<&str> = opts.url.split(',').map(str::trim).collect();
+            let mut b = ClusterClientBuilder::new(nodes)
+                .connection_timeout(opts.timeout)
+                .response_timeout(opts.timeout);
+            if let Some(c) = certs {
+                b = b.certs(c);
             }
-            None => Client::open(opts.url.as_str()),
+            b.build().map(Backend::Cluster)
+        } else {
+            match certs {
+                Some(c) => Client::build_with_tls(opts.url.as_str(), c),
+                None => Client::open(opts.url.as_str()),
+            }
+            .map(Backend::Single)
         }
         .map_err(|e| redis_err(&display, opts.timeout, e))?;
         let tag = &opts.prefix;
@@ -446,6 +482,7 @@ impl Redis {
             train_script: Lua::new(LUA_TRAIN),
             counts_script: Lua::new(LUA_COUNTS),
             expire_script: Lua::new(LUA_EXPIRE),
+            lookup_script: Lua::new(LUA_LOOKUP),
         };
         let (format, tokenizer): (Option<String>, Option<String>) = db.with(|c| {
             ::redis::cmd("HMGET")
@@ -477,20 +514,39 @@ impl Redis {
 
     /// Records the format and creation day unless already there.
     fn create(&self) -> Result<()> {
-        self.with(|c| {
-            ::redis::pipe()
-                .cmd("HSETNX")
-                .arg(&self.meta)
-                .arg("format")
-                .arg(FORMAT_VERSION)
-                .ignore()
-                .cmd("HSETNX")
-                .arg(&self.meta)
-                .arg("created")
-                .arg(today())
-                .ignore()
-                .query::<()>(c)
-        })
+        let mut format = ::redis::cmd("HSETNX");
+        format.arg(&self.meta).arg("format").arg(FORMAT_VERSION);
+        let mut created = ::redis::cmd("HSETNX");
+        created.arg(&self.meta).arg("created").arg(today());
+        self.with(|c| self.exec(c, &[format.clone(), created.clone()]))?;
+        Ok(())
+    }
+
+    fn conv<T: FromRedisValue>(&self, v: Value) -> Result<T> {
+        conv(v).map_err(|e| redis_err(&self.display, self.timeout, e))
+    }
+
+    fn is_cluster(&self) -> bool {
+        matches!(self.client, Backend::Cluster(_))
+    }
+
+    /// Runs commands in one round trip (a pipeline) on a single server. The
+    /// cluster client does not pipeline, so there they run one after the
+    /// other, on the one node that holds the database.
+    fn exec(
+        &self,
+        con: &mut dyn ConnectionLike,
+        cmds: &[Cmd],
+    ) -> std::result::Result<Vec<Value>, RedisError> {
+        if self.is_cluster() {
+            cmds.iter().map(|c| c.query::<Value>(con)).collect()
+        } else {
+            let mut p = ::redis::pipe();
+            for c in cmds {
+                p.add_command(c.clone());
+            }
+            p.query(con)
+        }
     }
 
     /// The server's address, password masked.
@@ -504,10 +560,15 @@ impl Redis {
     }
 
     fn connect(&self) -> std::result::Result<Connection, RedisError> {
-        let con = self.client.get_connection_with_timeout(self.timeout)?;
-        con.set_read_timeout(Some(self.timeout))?;
-        con.set_write_timeout(Some(self.timeout))?;
-        Ok(con)
+        match &self.client {
+            Backend::Single(client) => {
+                let con = client.get_connection_with_timeout(self.timeout)?;
+                con.set_read_timeout(Some(self.timeout))?;
+                con.set_write_timeout(Some(self.timeout))?;
+                Ok(Box::new(con))
+            }
+            Backend::Cluster(client) => Ok(Box::new(client.get_connection()?)),
+        }
     }
 
     /// Runs `f` on the connection, connecting first if needed. After any
@@ -518,9 +579,9 @@ impl Redis {
     /// [`Store::add_counts`] may be repeated without harm.
     fn with<T>(
         &self,
-        mut f: impl FnMut(&mut Connection) -> std::result::Result<T, RedisError>,
+        mut f: impl FnMut(&mut dyn ConnectionLike) -> std::result::Result<T, RedisError>,
     ) -> Result<T> {
-        self.with_conn(true, |c| f(&mut c.con))
+        self.with_conn(true, |c| f(&mut *c.con))
     }
 
     fn with_conn<T>(
@@ -560,28 +621,37 @@ impl Redis {
     /// connection and once more if the server forgot them (`SCRIPT FLUSH`).
     /// Only for operations that may be repeated (training is: a message
     /// learned as a class is not learned again).
-    fn run_scripts<T: ::redis::FromRedisValue>(&self, pipe: &::redis::Pipeline) -> Result<T> {
+    fn run_scripts(&self, cmds: &[Cmd]) -> Result<Vec<Value>> {
         self.with_conn(true, |c| {
             if !c.scripts_loaded {
-                self.load_scripts(&mut c.con)?;
+                self.load_scripts(&mut *c.con)?;
                 c.scripts_loaded = true;
             }
-            match pipe.query::<T>(&mut c.con) {
+            match self.exec(&mut *c.con, cmds) {
                 Err(e) if e.kind() == ErrorKind::Server(ServerErrorKind::NoScript) => {
-                    self.load_scripts(&mut c.con)?;
-                    pipe.query::<T>(&mut c.con)
+                    self.load_scripts(&mut *c.con)?;
+                    self.exec(&mut *c.con, cmds)
                 }
                 r => r,
             }
         })
     }
 
-    fn load_scripts(&self, con: &mut Connection) -> std::result::Result<(), RedisError> {
-        let mut p = ::redis::pipe();
-        for s in [&self.train_script, &self.counts_script, &self.expire_script] {
-            p.cmd("SCRIPT").arg("LOAD").arg(&s.code).ignore();
+    /// Loads the scripts, one command each (a cluster sends `SCRIPT LOAD`
+    /// to every primary).
+    fn load_scripts(&self, con: &mut dyn ConnectionLike) -> std::result::Result<(), RedisError> {
+        for s in [
+            &self.train_script,
+            &self.counts_script,
+            &self.expire_script,
+            &self.lookup_script,
+        ] {
+            ::redis::cmd("SCRIPT")
+                .arg("LOAD")
+                .arg(&s.code)
+                .query::<String>(con)?;
         }
-        p.query::<()>(con)
+        Ok(())
     }
 
     fn evalsha(&self, script: &Lua, keys: &[&str]) -> Cmd {
@@ -665,19 +735,29 @@ impl Store for Redis {
         if keys.is_empty() {
             return Ok((self.totals_now()?, Vec::new()));
         }
-        let (meta, vals): (Vec<Option<String>>, Vec<Option<Vec<u8>>>) = self.with(|c| {
-            let mut p = ::redis::pipe();
-            p.atomic()
-                .cmd("HMGET")
-                .arg(&self.meta)
-                .arg("spam_messages")
-                .arg("clean_messages");
-            p.cmd("HMGET").arg(&self.tokens);
+        type Reply = (Vec<Option<String>>, Vec<Option<Vec<u8>>>);
+        let (meta, vals): Reply = if self.is_cluster() {
+            let mut cmd = self.evalsha(&self.lookup_script, &[&self.tokens, &self.meta]);
             for k in keys {
-                p.arg(*k);
+                cmd.arg(*k);
             }
-            p.query(c)
-        })?;
+            let mut v = self.run_scripts(&[cmd])?;
+            self.conv(v.pop().unwrap_or(Value::Nil))?
+        } else {
+            self.with(|c| {
+                let mut p = ::redis::pipe();
+                p.atomic()
+                    .cmd("HMGET")
+                    .arg(&self.meta)
+                    .arg("spam_messages")
+                    .arg("clean_messages");
+                p.cmd("HMGET").arg(&self.tokens);
+                for k in keys {
+                    p.arg(*k);
+                }
+                p.query(c)
+            })?
+        };
         let totals = Totals {
             spam: meta_u64(meta.first().unwrap_or(&None)),
             clean: meta_u64(meta.get(1).unwrap_or(&None)),
@@ -711,14 +791,12 @@ impl Store for Redis {
             return Ok(TrainReport::default());
         }
         let day = today();
-        let mut pipe = ::redis::pipe();
+        let mut cmds: Vec<Cmd> = Vec::new();
         let mut cmd: Option<Cmd> = None;
         let mut in_cmd = 0usize;
         for op in ops {
             if in_cmd > 0 && in_cmd + op.tokens.len() > CHUNK_TOKENS {
-                if let Some(c) = cmd.take() {
-                    pipe.add_command(c);
-                }
+                cmds.extend(cmd.take());
                 in_cmd = 0;
             }
             let c = cmd.get_or_insert_with(|| {
@@ -737,12 +815,11 @@ impl Store for Redis {
             }
             in_cmd += op.tokens.len().max(1);
         }
-        if let Some(c) = cmd.take() {
-            pipe.add_command(c);
-        }
-        let replies: Vec<Vec<i64>> = self.run_scripts(&pipe)?;
+        cmds.extend(cmd.take());
+        let replies = self.run_scripts(&cmds)?;
         let mut r = TrainReport::default();
         for v in replies {
+            let v: Vec<i64> = self.conv(v)?;
             let n = |i: usize| v.get(i).copied().unwrap_or(0).max(0) as usize;
             r.learned += n(0);
             r.moved += n(1);
@@ -754,7 +831,7 @@ impl Store for Redis {
 
     fn add_counts(&self, counts: &[(Vec<u8>, u32, u32)], messages: Totals) -> Result<()> {
         let day = today();
-        let mut pipe = ::redis::pipe();
+        let mut cmds: Vec<Cmd> = Vec::new();
         let chunks: Vec<&[(Vec<u8>, u32, u32)]> = if counts.is_empty() {
             vec![&[]]
         } else {
@@ -767,15 +844,16 @@ impl Store for Redis {
             for (k, s, cl) in *ch {
                 c.arg(k.as_slice()).arg(*s).arg(*cl);
             }
-            pipe.add_command(c).ignore();
+            cmds.push(c);
         }
         self.with_conn(false, |c| {
             if !c.scripts_loaded {
-                self.load_scripts(&mut c.con)?;
+                self.load_scripts(&mut *c.con)?;
                 c.scripts_loaded = true;
             }
-            pipe.query::<()>(&mut c.con)
-        })
+            self.exec(&mut *c.con, &cmds)
+        })?;
+        Ok(())
     }
 
     fn for_each(&self, f: &mut dyn FnMut(&[u8], TokenCounts)) -> Result<()> {
@@ -846,10 +924,8 @@ impl Store for Redis {
             for d in digests {
                 c.arg(d.as_slice());
             }
-            let mut p = ::redis::pipe();
-            p.add_command(c);
-            let (n,): (u64,) = self.run_scripts(&p)?;
-            Ok(n)
+            let mut v = self.run_scripts(&[c])?;
+            self.conv::<u64>(v.pop().unwrap_or(Value::Nil))
         };
         // Candidates are collected in HSCAN steps and deleted in batches; the
         // script checks each one again, so a token trained meanwhile stays.
@@ -915,20 +991,24 @@ impl Store for Redis {
             "last_trained",
             "last_expire",
         ];
-        let (meta, tokens, trained, info): (Vec<Option<String>>, u64, u64, String) =
+        let mut hmget = ::redis::cmd("HMGET");
+        hmget.arg(&self.meta).arg(&fields[..]);
+        let mut cmds = vec![
+            hmget,
+            ::redis::cmd("HLEN").arg(&self.tokens).clone(),
+            ::redis::cmd("HLEN").arg(&self.trained).clone(),
+        ];
+        // INFO has no key: a cluster would answer from any node.
+        if !self.is_cluster() {
+            cmds.push(::redis::cmd("INFO"));
+        }
+        let (meta, tokens, trained, info): (Vec<Option<String>>, u64, u64, Option<String>) =
             self.with(|c| {
-                let mut p = ::redis::pipe();
-                p.cmd("HMGET").arg(&self.meta);
-                for f in fields {
-                    p.arg(f);
-                }
-                p.cmd("HLEN")
-                    .arg(&self.tokens)
-                    .cmd("HLEN")
-                    .arg(&self.trained)
-                    .cmd("INFO");
-                p.query(c)
+                let mut v = self.exec(c, &cmds)?.into_iter();
+                let mut next = || v.next().unwrap_or(Value::Nil);
+                Ok((conv(next())?, conv(next())?, conv(next())?, conv(next())?))
             })?;
+        let info = info.unwrap_or_default();
         let m = |i: usize| meta.get(i).cloned().flatten();
         let day = |i: usize| match meta_u64(&m(i)) {
             0 => "-".to_string(),
@@ -949,6 +1029,10 @@ impl Store for Redis {
             ("redis_version".into(), info_field(&info, "redis_version")),
             ("redis_role".into(), info_field(&info, "role")),
             ("redis_used_memory".into(), info_field(&info, "used_memory")),
+            (
+                "redis_cluster".into(),
+                if self.is_cluster() { "yes" } else { "no" }.into(),
+            ),
             ("read_only".into(), "no".into()),
         ])
     }
@@ -959,33 +1043,18 @@ impl Store for Redis {
             return Ok(t.clone());
         }
         // The first writer wins; everyone reads what it wrote.
+        let mut set = ::redis::cmd("HSETNX");
+        set.arg(&self.meta).arg("tokenizer").arg(current);
+        let mut get = ::redis::cmd("HGET");
+        get.arg(&self.meta).arg("tokenizer");
         let recorded: Option<String> = self.with(|c| {
-            ::redis::pipe()
-                .cmd("HSETNX")
-                .arg(&self.meta)
-                .arg("tokenizer")
-                .arg(current)
-                .ignore()
-                .cmd("HGET")
-                .arg(&self.meta)
-                .arg("tokenizer")
-                .query::<(Option<String>,)>(c)
-                .map(|(v,)| v)
+            let mut v = self.exec(c, &[set.clone(), get.clone()])?;
+            conv(v.pop().unwrap_or(Value::Nil))
         })?;
         let t = recorded.unwrap_or_else(|| current.to_string());
         *cached = Some(t.clone());
         Ok(t)
     }
-}
-
-/// `(key, value)` pairs of `INFO memory` and friends, for the benchmark.
-pub fn info(db: &Redis, section: &str) -> Result<FxHashMap<String, String>> {
-    let text: String = db.with(|c| ::redis::cmd("INFO").arg(section).query(c))?;
-    Ok(text
-        .lines()
-        .filter_map(|l| l.split_once(':'))
-        .map(|(k, v)| (k.to_string(), v.trim().to_string()))
-        .collect())
 }
 
 #[cfg(test)]
