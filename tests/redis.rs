@@ -252,13 +252,42 @@ fn two_hosts_share_one_database() {
     // Two hosts: separate homes, each with its own fumi.conf naming the server.
     let hosts: Vec<tempfile::TempDir> =
         (0..2).map(|_| tempfile::tempdir().expect("home")).collect();
+    // A Redis user that may touch only this site's keys, with the commands
+    // fumi needs (README, "Several servers").
+    let acl: Vec<&[u8]> = [
+        "ACL",
+        "SETUSER",
+        "fumi",
+        "on",
+        ">s3cret pass",
+        "resetkeys",
+        "~{site}:*",
+        "resetchannels",
+        "-@all",
+        "+hget",
+        "+hmget",
+        "+hset",
+        "+hsetnx",
+        "+hdel",
+        "+hlen",
+        "+hscan",
+        "+hincrby",
+        "+evalsha",
+        "+script|load",
+        "+multi",
+        "+exec",
+        "+info",
+        "+select",
+    ]
+    .iter()
+    .map(|s| s.as_bytes())
+    .collect();
+    assert_eq!(server.cmd(&acl), Reply::Status("OK".into()));
+    let url = format!("redis://fumi:s3cret%20pass@127.0.0.1:{}/0", server.port);
     for h in &hosts {
         std::fs::write(
             h.path().join("fumi.conf"),
-            format!(
-                "# shared database\ndb {}\nredis-prefix site\n",
-                server.url()
-            ),
+            format!("# shared database\ndb {url}\nredis-prefix site\n"),
         )
         .expect("config");
     }
@@ -284,6 +313,7 @@ fn two_hosts_share_one_database() {
     assert_eq!(st["spam_messages"], train_spam.len().to_string());
     assert_eq!(st["clean_messages"], train_ham.len().to_string());
     assert_eq!(st["redis_prefix"], "site");
+    assert!(st["db_url"].contains("fumi:***@"), "password masked");
     for h in &hosts {
         assert!(!h.path().join("data.mdb").exists(), "no local database");
     }

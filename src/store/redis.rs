@@ -703,20 +703,6 @@ impl Redis {
             clean: meta_u64(v.get(1).unwrap_or(&None)),
         })
     }
-
-    /// Bytes of server memory used by the tokens hash (`MEMORY USAGE`, all
-    /// fields sampled), for the benchmark and `--show-db-status -v`.
-    pub fn tokens_memory(&self) -> Result<u64> {
-        let v: Option<u64> = self.with(|c| {
-            ::redis::cmd("MEMORY")
-                .arg("USAGE")
-                .arg(&self.tokens)
-                .arg("SAMPLES")
-                .arg(0)
-                .query(c)
-        })?;
-        Ok(v.unwrap_or(0))
-    }
 }
 
 fn info_field(info: &str, name: &str) -> String {
