@@ -822,3 +822,54 @@ fn redis_cluster_keeps_each_database_on_one_node() {
         scan(on_lmdb(home.path()), &all)
     );
 }
+
+#[test]
+fn a_replica_serves_scoring() {
+    let Some(primary) = Server::start() else {
+        return;
+    };
+    let (train_spam, test_spam) = halves("spam");
+    let (train_ham, test_ham) = halves("ham");
+    ok(run(on_redis(&primary, "site")
+        .arg("--add-spam")
+        .args(&train_spam)));
+    ok(run(on_redis(&primary, "site")
+        .arg("--add-clean")
+        .args(&train_ham)));
+    // Send the replica its copy at once rather than after 5 s.
+    primary.cmd(&[b"CONFIG", b"SET", b"repl-diskless-sync-delay", b"0"]);
+    let of = primary.port.to_string();
+    let Some(replica) = Server::start_with(&["--replicaof", "127.0.0.1", &of], true) else {
+        return;
+    };
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !matches!(replica.cmd(&[b"INFO", b"replication"]),
+        Reply::Bulk(Some(b)) if String::from_utf8_lossy(&b).contains("master_link_status:up"))
+    {
+        assert!(Instant::now() < deadline, "the replica did not sync");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let all: Vec<PathBuf> = test_spam.iter().chain(&test_ham).cloned().collect();
+    let few: Vec<PathBuf> = all.iter().take(6).cloned().collect();
+    for set in [&all, &few] {
+        assert_eq!(
+            scan(on_redis(&replica, "site"), set),
+            scan(on_redis(&primary, "site"), set)
+        );
+    }
+    assert_eq!(status(on_redis(&replica, "site"))["redis_role"], "slave");
+    // Learning needs the primary; on the replica it fails, and a delivery
+    // with --auto-update still goes through, headers and all.
+    let out = run(on_redis(&replica, "site")
+        .arg("--add-spam")
+        .arg(&test_ham[0]));
+    assert_eq!(out.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("read only replica"));
+    let msg = std::fs::read(&test_spam[0]).expect("message");
+    let out = run_with_input(
+        on_redis(&replica, "site").args(["--pipe", "--insert-flag", "--auto-update"]),
+        &msg,
+    );
+    assert_eq!(out.status.code(), Some(0));
+    assert!(stdout(&out).contains("X-Spam-Flag: Yes"));
+}
