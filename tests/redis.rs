@@ -873,3 +873,113 @@ fn a_replica_serves_scoring() {
     assert_eq!(out.status.code(), Some(0));
     assert!(stdout(&out).contains("X-Spam-Flag: Yes"));
 }
+
+/// A Redis Sentinel watching `primary` as `fumi-primary`.
+fn start_sentinel(primary: &Server) -> Server {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let port = free_port();
+    let conf = dir.path().join("sentinel.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "port {port}\nbind 127.0.0.1\ndir {}\nlogfile {}\n\
+             sentinel monitor fumi-primary 127.0.0.1 {} 1\n\
+             sentinel down-after-milliseconds fumi-primary 1000\n\
+             sentinel failover-timeout fumi-primary 5000\n",
+            dir.path().display(),
+            dir.path().join("sentinel.log").display(),
+            primary.port
+        ),
+    )
+    .expect("sentinel.conf");
+    let child = Command::new("redis-server")
+        .arg(&conf)
+        .arg("--sentinel")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start redis-server --sentinel");
+    let s = Server {
+        child,
+        port,
+        _dir: dir,
+    };
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "the sentinel did not start");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    s
+}
+
+/// Polls `f` until it holds, for at most 30 s.
+fn wait_for(what: &str, mut f: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !f() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn text(r: Reply) -> String {
+    match r {
+        Reply::Bulk(Some(b)) => String::from_utf8_lossy(&b).into_owned(),
+        Reply::Array(items) => items.into_iter().map(text).collect::<Vec<_>>().join(" "),
+        Reply::Status(s) | Reply::Error(s) => s,
+        Reply::Int(i) => i.to_string(),
+        Reply::Bulk(None) => String::new(),
+    }
+}
+
+#[test]
+fn sentinel_failover_is_followed() {
+    let Some(primary) = Server::start() else {
+        return;
+    };
+    primary.cmd(&[b"CONFIG", b"SET", b"repl-diskless-sync-delay", b"0"]);
+    let of = primary.port.to_string();
+    let Some(replica) = Server::start_with(&["--replicaof", "127.0.0.1", &of], true) else {
+        return;
+    };
+    let sentinel = start_sentinel(&primary);
+    // The first sentinel listed is down; fumi asks the next.
+    let dead = free_port();
+    let url = format!("redis://127.0.0.1:{dead},127.0.0.1:{}/0", sentinel.port);
+    let via_sentinel = || {
+        let mut c = on_url(&url, "ha");
+        c.args(["--redis-sentinel", "fumi-primary"]);
+        c
+    };
+    let (train_spam, test_spam) = halves("spam");
+    let (train_ham, test_ham) = halves("ham");
+    ok(run(via_sentinel().arg("--add-spam").args(&train_spam)));
+    ok(run(via_sentinel().arg("--add-clean").args(&train_ham)));
+    assert_eq!(
+        status(on_redis(&primary, "ha"))["spam_messages"],
+        train_spam.len().to_string()
+    );
+    let all: Vec<PathBuf> = test_spam.iter().chain(&test_ham).cloned().collect();
+    let before = scan(via_sentinel(), &all);
+
+    // Fail over to the replica once it is in sync and the sentinel knows it.
+    wait_for("the replica to sync", || {
+        text(replica.cmd(&[b"INFO", b"replication"])).contains("master_link_status:up")
+    });
+    wait_for("the sentinel to see the replica", || {
+        text(sentinel.cmd(&[b"SENTINEL", b"REPLICAS", b"fumi-primary"]))
+            .contains(&replica.port.to_string())
+    });
+    wait_for("the failover", || {
+        sentinel.cmd(&[b"SENTINEL", b"FAILOVER", b"fumi-primary"]);
+        text(sentinel.cmd(&[b"SENTINEL", b"GET-MASTER-ADDR-BY-NAME", b"fumi-primary"]))
+            .contains(&replica.port.to_string())
+            && text(replica.cmd(&[b"ROLE"])).starts_with("master")
+    });
+    // fumi now scores and learns on the new primary.
+    assert_eq!(scan(via_sentinel(), &all), before);
+    ok(run(via_sentinel().arg("--add-spam").arg(&test_ham[0])));
+    let st = status(on_redis(&replica, "ha"));
+    assert_eq!(st["spam_messages"], (train_spam.len() + 1).to_string());
+    assert_eq!(status(via_sentinel())["redis_sentinel"], "fumi-primary");
+}

@@ -207,6 +207,9 @@ pub struct Args {
     /// --db names the nodes of a Redis Cluster, comma-separated (a database lives on one node)
     #[arg(long, help_heading = "Several servers")]
     pub redis_cluster: bool,
+    /// --db names Redis Sentinels (comma-separated HOST:PORT); ask them for the primary called NAME
+    #[arg(long, value_name = "NAME", help_heading = "Several servers")]
+    pub redis_sentinel: Option<String>,
     /// rediss://: trust the certificate authorities in this PEM file instead of the system's
     #[arg(long, value_name = "FILE", help_heading = "Several servers")]
     pub redis_ca: Option<PathBuf>,

@@ -193,6 +193,11 @@ fn validate(a: &Args) -> Result<(), Failure> {
             a.redis_prefix
         )));
     }
+    if a.redis_cluster && a.redis_sentinel.is_some() {
+        return Err(Failure::usage(
+            "--redis-cluster and --redis-sentinel exclude each other",
+        ));
+    }
     if a.copy_db_to.is_some() && a.copy_db_from.is_some() {
         return Err(Failure::usage(
             "--copy-db-to and --copy-db-from exclude each other",
@@ -667,6 +672,7 @@ pub fn open_location(args: &Args, loc: &str, mode: Mode) -> Result<&'static dyn 
             timeout: std::time::Duration::from_millis(args.redis_timeout),
             ca_file: args.redis_ca.clone(),
             cluster: args.redis_cluster,
+            sentinel: args.redis_sentinel.clone(),
         };
         return Ok(store::redis::Redis::open(&opts, mode)?);
     }

@@ -114,6 +114,9 @@ pub struct Options {
     pub ca_file: Option<std::path::PathBuf>,
     /// `url` is a comma-separated list of nodes of a Redis Cluster.
     pub cluster: bool,
+    /// The hosts in `url` are Redis Sentinels; this is the name of the
+    /// primary they watch.
+    pub sentinel: Option<String>,
 }
 
 type Connection = Box<dyn ConnectionLike + Send>;
@@ -127,6 +130,64 @@ struct Conn {
 enum Backend {
     Single(Client),
     Cluster(ClusterClient),
+    /// Sentinels to ask for the primary of `name`, and how to reach it.
+    Sentinel {
+        name: String,
+        url: SentinelUrl,
+        certs: Option<::redis::TlsCertificates>,
+    },
+}
+
+/// `SCHEME://[USERINFO@]HOST:PORT,HOST:PORT…[/DB][?QUERY]` split up: the
+/// hosts are the sentinels; the rest is how to reach the primary they name.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SentinelUrl {
+    scheme: String,
+    userinfo: String,
+    sentinels: Vec<String>,
+    rest: String,
+}
+
+impl SentinelUrl {
+    pub fn parse(url: &str) -> Option<SentinelUrl> {
+        let (scheme, after) = url.split_once("://")?;
+        let end = after.find(['/', '?']).unwrap_or(after.len());
+        let (authority, rest) = after.split_at(end);
+        let (userinfo, hosts) = match authority.rfind('@') {
+            Some(at) => (&authority[..=at], &authority[at + 1..]),
+            None => ("", authority),
+        };
+        let sentinels: Vec<String> = hosts
+            .split(',')
+            .map(str::trim)
+            .filter(|h| !h.is_empty())
+            .map(|h| h.to_string())
+            .collect();
+        (!sentinels.is_empty()).then(|| SentinelUrl {
+            scheme: scheme.to_string(),
+            userinfo: userinfo.to_string(),
+            sentinels,
+            rest: rest.to_string(),
+        })
+    }
+
+    /// The URL of a sentinel (no credentials, no database).
+    fn sentinel(&self, host: &str) -> String {
+        format!("{}://{host}", self.scheme)
+    }
+
+    /// The URL of the primary at `host:port`.
+    fn primary(&self, host: &str, port: u16) -> String {
+        let host = if host.contains(':') {
+            format!("[{host}]")
+        } else {
+            host.to_string()
+        };
+        format!(
+            "{}://{}{host}:{port}{}",
+            self.scheme, self.userinfo, self.rest
+        )
+    }
 }
 
 /// An open Redis database.
@@ -451,7 +512,20 @@ impl Redis {
             }),
             None => None,
         };
-        let client = if opts.cluster {
+        let client = if let Some(name) = &opts.sentinel {
+            match SentinelUrl::parse(&opts.url) {
+                Some(url) => Ok(Backend::Sentinel {
+                    name: name.clone(),
+                    url,
+                    certs,
+                }),
+                None => {
+                    return Err(Error::Redis(format!(
+                        "{display}: expected SCHEME://[USER:PASS@]SENTINEL:PORT,SENTINEL:PORT…/DB"
+                    )));
+                }
+            }
+        } else if opts.cluster {
             let nodes: Vec<&str> = opts.url.split(',').map(str::trim).collect();
             let mut b = ClusterClientBuilder::new(nodes)
                 .connection_timeout(opts.timeout)
@@ -561,14 +635,87 @@ impl Redis {
 
     fn connect(&self) -> std::result::Result<Connection, RedisError> {
         match &self.client {
-            Backend::Single(client) => {
-                let con = client.get_connection_with_timeout(self.timeout)?;
-                con.set_read_timeout(Some(self.timeout))?;
-                con.set_write_timeout(Some(self.timeout))?;
-                Ok(Box::new(con))
-            }
+            Backend::Single(client) => Ok(Box::new(self.connect_single(client)?)),
             Backend::Cluster(client) => Ok(Box::new(client.get_connection()?)),
+            Backend::Sentinel { name, url, certs } => self.connect_via_sentinels(name, url, certs),
         }
+    }
+
+    fn client_for(
+        url: &str,
+        certs: &Option<::redis::TlsCertificates>,
+    ) -> std::result::Result<Client, RedisError> {
+        match certs {
+            Some(c) => Client::build_with_tls(url, c.clone()),
+            None => Client::open(url),
+        }
+    }
+
+    fn connect_single(
+        &self,
+        client: &Client,
+    ) -> std::result::Result<::redis::Connection, RedisError> {
+        let con = client.get_connection_with_timeout(self.timeout)?;
+        con.set_read_timeout(Some(self.timeout))?;
+        con.set_write_timeout(Some(self.timeout))?;
+        Ok(con)
+    }
+
+    /// Asks each sentinel in turn for the primary's address and connects to
+    /// it, if it says it is the primary (a sentinel may not have noticed a
+    /// failover yet). Every step is bounded by the timeout.
+    fn connect_via_sentinels(
+        &self,
+        name: &str,
+        url: &SentinelUrl,
+        certs: &Option<::redis::TlsCertificates>,
+    ) -> std::result::Result<Connection, RedisError> {
+        let mut last: Option<RedisError> = None;
+        for host in &url.sentinels {
+            let addr = Self::client_for(&url.sentinel(host), certs)
+                .and_then(|c| self.connect_single(&c))
+                .and_then(|mut s| {
+                    ::redis::cmd("SENTINEL")
+                        .arg("get-master-addr-by-name")
+                        .arg(name)
+                        .query::<Option<(String, u16)>>(&mut s)
+                });
+            let (ip, port) = match addr {
+                Ok(Some(a)) => a,
+                Ok(None) => {
+                    last.get_or_insert_with(|| {
+                        RedisError::from((
+                            ErrorKind::Client,
+                            "no sentinel knows this primary",
+                            format!("{host}: {name}"),
+                        ))
+                    });
+                    continue;
+                }
+                Err(e) => {
+                    last = Some(e);
+                    continue;
+                }
+            };
+            let con = Self::client_for(&url.primary(&ip, port), certs)
+                .and_then(|c| self.connect_single(&c))
+                .and_then(|mut con| {
+                    let role: Vec<Value> = ::redis::cmd("ROLE").query(&mut con)?;
+                    match role.first() {
+                        Some(Value::BulkString(r)) if r == b"master" => Ok(con),
+                        _ => Err(RedisError::from((
+                            ErrorKind::Client,
+                            "the sentinel named a server that is not the primary",
+                            format!("{ip}:{port}"),
+                        ))),
+                    }
+                });
+            match con {
+                Ok(c) => return Ok(Box::new(c)),
+                Err(e) => last = Some(e),
+            }
+        }
+        Err(last.unwrap_or_else(|| RedisError::from((ErrorKind::Client, "no sentinel"))))
     }
 
     /// Runs `f` on the connection, connecting first if needed. After any
@@ -609,7 +756,15 @@ impl Redis {
                 Ok(v) => return Ok(v),
                 Err(e) => {
                     *slot = None;
-                    if fresh || !repeatable || e.is_timeout() || !e.is_connection_dropped() {
+                    // After a failover the old primary answers READONLY: ask
+                    // the sentinels again.
+                    let failed_over = matches!(self.client, Backend::Sentinel { .. })
+                        && e.kind() == ErrorKind::Server(ServerErrorKind::ReadOnly);
+                    if fresh
+                        || !repeatable
+                        || e.is_timeout()
+                        || !(e.is_connection_dropped() || failed_over)
+                    {
                         return Err(redis_err(&self.display, self.timeout, e));
                     }
                 }
@@ -1019,6 +1174,13 @@ impl Store for Redis {
                 "redis_cluster".into(),
                 if self.is_cluster() { "yes" } else { "no" }.into(),
             ),
+            (
+                "redis_sentinel".into(),
+                match &self.client {
+                    Backend::Sentinel { name, .. } => name.clone(),
+                    _ => "-".into(),
+                },
+            ),
             ("read_only".into(), "no".into()),
         ])
     }
@@ -1064,6 +1226,25 @@ mod tests {
         );
         assert_eq!(mask_url("redis://db.example/2"), "redis://db.example/2");
         assert_eq!(mask_url("redis://pw@h/0"), "redis://***@h/0");
+    }
+
+    #[test]
+    fn sentinel_urls() {
+        let u = SentinelUrl::parse("redis://fumi:pw@s1:26379,s2:26379/2?protocol=resp3")
+            .expect("parse");
+        assert_eq!(u.sentinels, ["s1:26379", "s2:26379"]);
+        assert_eq!(u.sentinel("s2:26379"), "redis://s2:26379");
+        assert_eq!(
+            u.primary("10.0.0.5", 6380),
+            "redis://fumi:pw@10.0.0.5:6380/2?protocol=resp3"
+        );
+        assert_eq!(
+            u.primary("::1", 6380),
+            "redis://fumi:pw@[::1]:6380/2?protocol=resp3"
+        );
+        let u = SentinelUrl::parse("rediss://s1:26379").expect("parse");
+        assert_eq!(u.primary("h", 1), "rediss://h:1");
+        assert_eq!(SentinelUrl::parse("redis://"), None);
     }
 
     #[test]
