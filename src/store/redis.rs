@@ -772,23 +772,19 @@ impl Redis {
         }
     }
 
-    /// Runs a pipeline of script calls, loading the scripts first on a new
-    /// connection and once more if the server forgot them (`SCRIPT FLUSH`).
-    /// Only for operations that may be repeated (training is: a message
-    /// learned as a class is not learned again).
+    /// Runs script calls (one pipeline on a single server), loading the
+    /// scripts if the server does not have them (a new or restarted server,
+    /// `SCRIPT FLUSH`) and trying again: a script the server does not have
+    /// has not run. Only for operations that may be repeated (training may:
+    /// a message learned as a class is not learned again).
     fn run_scripts(&self, cmds: &[Cmd]) -> Result<Vec<Value>> {
-        self.with_conn(true, |c| {
-            if !c.scripts_loaded {
+        self.with_conn(true, |c| match self.exec(&mut *c.con, cmds) {
+            Err(e) if e.kind() == ErrorKind::Server(ServerErrorKind::NoScript) => {
                 self.load_scripts(&mut *c.con)?;
                 c.scripts_loaded = true;
+                self.exec(&mut *c.con, cmds)
             }
-            match self.exec(&mut *c.con, cmds) {
-                Err(e) if e.kind() == ErrorKind::Server(ServerErrorKind::NoScript) => {
-                    self.load_scripts(&mut *c.con)?;
-                    self.exec(&mut *c.con, cmds)
-                }
-                r => r,
-            }
+            r => r,
         })
     }
 
