@@ -983,3 +983,48 @@ fn sentinel_failover_is_followed() {
     assert_eq!(st["spam_messages"], (train_spam.len() + 1).to_string());
     assert_eq!(status(via_sentinel())["redis_sentinel"], "fumi-primary");
 }
+
+fn used_memory(s: &Server) -> u64 {
+    text(s.cmd(&[b"INFO", b"memory"]))
+        .lines()
+        .find_map(|l| l.strip_prefix("used_memory:"))
+        .and_then(|v| v.trim().parse().ok())
+        .expect("used_memory")
+}
+
+#[test]
+fn a_server_full_mid_run_keeps_whole_messages() {
+    let Some(server) = Server::start() else {
+        return;
+    };
+    let spam = files(&corpus().join("spam"));
+    // What the whole run adds to memory, on a reference database.
+    let before = used_memory(&server);
+    ok(run(on_redis(&server, "ref").arg("--add-spam").args(&spam)));
+    let growth = used_memory(&server) - before;
+    // Room for about half of it: the scripts of the batch that come after
+    // the server is full fail (noeviction), the earlier ones stay.
+    let limit = (used_memory(&server) + growth / 2).to_string();
+    assert_eq!(
+        server.cmd(&[b"CONFIG", b"SET", b"maxmemory", limit.as_bytes()]),
+        Reply::Status("OK".into())
+    );
+    let out = run(on_redis(&server, "site").arg("--add-spam").args(&spam));
+    assert_eq!(out.status.code(), Some(3));
+    let err = String::from_utf8_lossy(&out.stderr).to_lowercase();
+    assert!(err.contains("memory"), "{err}");
+    // Whatever got in is whole messages: one digest per message counted.
+    let st = status(on_redis(&server, "site"));
+    let learned: usize = st["spam_messages"].parse().expect("count");
+    assert!(learned > 0 && learned < spam.len(), "{learned} learned");
+    assert_eq!(st["trained_digests"], learned.to_string());
+    // Running it again once there is room finishes the job, counting
+    // nothing twice.
+    server.cmd(&[b"CONFIG", b"SET", b"maxmemory", b"0"]);
+    ok(run(on_redis(&server, "site").arg("--add-spam").args(&spam)));
+    assert_eq!(counts_of(&server, "site"), counts_of(&server, "ref"));
+    assert_eq!(
+        status(on_redis(&server, "site"))["spam_messages"],
+        spam.len().to_string()
+    );
+}

@@ -14,7 +14,8 @@ pub fn bin() -> PathBuf {
 /// A `fumi` command with a clean environment: no user home, no config.
 pub fn fumi() -> Command {
     let mut c = Command::new(bin());
-    c.env_remove("FUMI_HOME").env("HOME", "/nonexistent-home-for-tests");
+    c.env_remove("FUMI_HOME")
+        .env("HOME", "/nonexistent-home-for-tests");
     c
 }
 
@@ -43,7 +44,9 @@ pub fn corpus() -> PathBuf {
 
 /// Test fixtures.
 pub fn fixture(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
 }
 
 /// Files of a corpus directory, sorted.
@@ -62,8 +65,10 @@ pub fn trained_home() -> (tempfile::TempDir, Vec<PathBuf>, Vec<PathBuf>) {
     let home = tempfile::tempdir().expect("tempdir");
     let spam = files(&corpus().join("spam"));
     let ham = files(&corpus().join("ham"));
-    let (train_spam, test_spam): (Vec<_>, Vec<_>) = spam.iter().enumerate().partition(|(i, _)| i % 2 == 0);
-    let (train_ham, test_ham): (Vec<_>, Vec<_>) = ham.iter().enumerate().partition(|(i, _)| i % 2 == 0);
+    let (train_spam, test_spam): (Vec<_>, Vec<_>) =
+        spam.iter().enumerate().partition(|(i, _)| i % 2 == 0);
+    let (train_ham, test_ham): (Vec<_>, Vec<_>) =
+        ham.iter().enumerate().partition(|(i, _)| i % 2 == 0);
     for (flag, set) in [("--add-spam", &train_spam), ("--add-clean", &train_ham)] {
         let out = fumi()
             .arg("--homedir")
@@ -72,7 +77,11 @@ pub fn trained_home() -> (tempfile::TempDir, Vec<PathBuf>, Vec<PathBuf>) {
             .args(set.iter().map(|(_, p)| p))
             .output()
             .expect("train");
-        assert!(out.status.success(), "training failed: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "training failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
     let strip = |v: Vec<(usize, &PathBuf)>| v.into_iter().map(|(_, p)| p.clone()).collect();
     (home, strip(test_spam), strip(test_ham))
