@@ -20,10 +20,16 @@
 //! is harmless: a message already learned as a class is not learned again.
 //!
 //! Scoring reads the message counts and all of a message's tokens in one
-//! `MULTI`/`EXEC` pipeline: one round trip, one consistent view.
+//! `MULTI`/`EXEC` pipeline: one round trip, one consistent view (on Redis
+//! Cluster, whose client does not pipeline, one read-only script instead).
 //!
 //! Every wait is bounded: connecting and each command time out after
 //! `--redis-timeout` milliseconds.
+//!
+//! Three ways to reach the server: one address; Redis Sentinel (ask the
+//! sentinels for the primary, check its role, ask again after a failover);
+//! Redis Cluster (the hash tag keeps a database on one node, so its scripts
+//! and `MULTI`s are legal there).
 //!
 //! Expiry is never done on the delivery path: `--expire` walks the tokens
 //! with `HSCAN` in small steps and deletes the expired ones with a script that
