@@ -232,6 +232,22 @@ fn validate(a: &Args) -> Result<(), Failure> {
     if a.robs.is_some_and(|s| !(s > 0.0 && s.is_finite())) {
         return Err(Failure::usage("--robs must be positive"));
     }
+    if !store::redis::valid_prefix(&a.redis_prefix) {
+        return Err(Failure::usage(format!(
+            "--redis-prefix {:?}: 1-200 characters, no braces",
+            a.redis_prefix
+        )));
+    }
+    if a.redis_cluster && a.redis_sentinel.is_some() {
+        return Err(Failure::usage(
+            "--redis-cluster and --redis-sentinel exclude each other",
+        ));
+    }
+    if a.copy_db_to.is_some() && a.copy_db_from.is_some() {
+        return Err(Failure::usage(
+            "--copy-db-to and --copy-db-from exclude each other",
+        ));
+    }
     if a.list_spam && a.list_clean {
         return Err(Failure::usage(
             "--list-spam and --list-clean exclude each other",
@@ -379,6 +395,9 @@ fn dispatch(args: &Args) -> Result<i32, Failure> {
             };
             let n = db.expire(&policy)?;
             say(args, format!("expired {n} tokens"));
+        }
+        if args.copy_db() {
+            copy_db(args, &engine)?;
         }
         if args.show_db_status {
             let db = open_store(args, Mode::Existing)?;
@@ -690,11 +709,67 @@ fn dispatch_pipe_files(args: &Args) -> Result<i32, Failure> {
     Ok(if had_errors { EXIT_ERROR } else { 0 })
 }
 
-/// Opens the database the options select: the LMDB environment in the home
-/// directory.
+/// Opens the database the options select: `--db` (a Redis URL or an LMDB
+/// directory), else the LMDB environment in the home directory.
 pub fn open_store(args: &Args, mode: Mode) -> Result<&'static dyn Store, Failure> {
+    if let Some(loc) = args
+        .db
+        .as_deref()
+        .filter(|d| !compat::is_bsfilter_db_type(d))
+    {
+        return open_location(args, loc, mode);
+    }
     let home = home(args)?;
     Ok(Lmdb::open(&home, mode)?)
+}
+
+/// Opens a database by location: a Redis URL (with `--redis-prefix`,
+/// `--redis-timeout`, `--redis-ca`) or an LMDB directory.
+pub fn open_location(args: &Args, loc: &str, mode: Mode) -> Result<&'static dyn Store, Failure> {
+    if store::redis::is_url(loc) {
+        let opts = store::redis::Options {
+            url: loc.to_string(),
+            prefix: args.redis_prefix.clone(),
+            timeout: std::time::Duration::from_millis(args.redis_timeout),
+            ca_file: args.redis_ca.clone(),
+            cluster: args.redis_cluster,
+            sentinel: args.redis_sentinel.clone(),
+        };
+        return Ok(store::redis::Redis::open(&opts, mode)?);
+    }
+    Ok(Lmdb::open(Path::new(loc), mode)?)
+}
+
+/// `--copy-db-to` / `--copy-db-from`: the whole database into an empty one.
+fn copy_db(args: &Args, engine: &Engine) -> Result<(), Failure> {
+    let (src, dst, other) = match (&args.copy_db_to, &args.copy_db_from) {
+        (Some(to), _) => (
+            open_store(args, Mode::Existing)?,
+            open_location(args, to, Mode::Create)?,
+            to,
+        ),
+        (None, Some(from)) => (
+            open_location(args, from, Mode::Existing)?,
+            open_store(args, Mode::Create)?,
+            from,
+        ),
+        (None, None) => return Ok(()),
+    };
+    if std::ptr::addr_eq(src as *const dyn Store, dst as *const dyn Store) {
+        return Err(Failure::usage(format!(
+            "{}: that is the database itself",
+            store::redis::mask_url(other)
+        )));
+    }
+    let r = store::copy::copy(src, dst, &engine.tokenizer.id())?;
+    warn(
+        args,
+        format!(
+            "copied {} tokens, {} trained-message digests, {} spam and {} clean messages",
+            r.tokens, r.digests, r.totals.spam, r.totals.clean
+        ),
+    );
+    Ok(())
 }
 
 fn open_for_filter(args: &Args, engine: &Engine) -> Result<&'static dyn Store, Failure> {
