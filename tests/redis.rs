@@ -334,7 +334,7 @@ fn two_hosts_share_one_database() {
     );
 
     // A delivery on host B inserts headers from the shared counts.
-    let spam_msg = std::fs::read(&test_spam[0]).expect("spam");
+    let spam_msg = std::fs::read(&train_spam[0]).expect("spam");
     let out = run_with_input(host(1).args(["--pipe", "--insert-flag"]), &spam_msg);
     assert_eq!(out.status.code(), Some(0));
     assert!(stdout(&out).contains("X-Spam-Flag: Yes"));
@@ -865,7 +865,7 @@ fn a_replica_serves_scoring() {
         .arg(&test_ham[0]));
     assert_eq!(out.status.code(), Some(3));
     assert!(String::from_utf8_lossy(&out.stderr).contains("read only replica"));
-    let msg = std::fs::read(&test_spam[0]).expect("message");
+    let msg = std::fs::read(&train_spam[0]).expect("message");
     let out = run_with_input(
         on_redis(&replica, "site").args(["--pipe", "--insert-flag", "--auto-update"]),
         &msg,
