@@ -16,6 +16,7 @@ pub mod cli;
 pub mod engine;
 pub mod eval;
 pub mod mail;
+pub mod milter;
 pub mod score;
 pub mod store;
 pub mod token;
