@@ -24,7 +24,7 @@ use std::os::unix::fs::{FileTypeExt, PermissionsExt};
 use std::os::unix::net::{UnixDatagram, UnixListener, UnixStream};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, OnceLock, RwLock};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
 use std::time::{Duration, Instant};
 
 use crate::cli::{self, EXIT_ERROR, EXIT_USAGE, args::Args};
@@ -503,6 +503,9 @@ struct Shared {
     logger: Logger,
     stop: AtomicBool,
     active: AtomicUsize,
+    /// The database file in use (home, device and inode), to notice a file
+    /// replaced rather than trained in place.
+    db_file: Mutex<Option<(PathBuf, (u64, u64))>>,
 }
 
 impl Shared {
@@ -575,6 +578,7 @@ pub fn run(argv: &[OsString], args: Args) -> i32 {
         logger,
         stop: AtomicBool::new(false),
         active: AtomicUsize::new(0),
+        db_file: Mutex::new(db_file(&args)),
     });
     spawn_signal_thread(argv.to_vec(), addr.to_string(), shared.clone());
     shared.logger.log(
@@ -644,6 +648,14 @@ pub fn run(argv: &[OsString], args: Args) -> i32 {
     0
 }
 
+/// The home and the identity of its `data.mdb`.
+fn db_file(args: &Args) -> Option<(PathBuf, (u64, u64))> {
+    use std::os::unix::fs::MetadataExt;
+    let home = cli::resolve_home(args.homedir.as_deref())?;
+    let md = std::fs::metadata(home.join("data.mdb")).ok()?;
+    Some((home, (md.dev(), md.ino())))
+}
+
 fn check_database(args: &Args) -> Result<(), String> {
     let db = cli::open_store(args, Mode::Existing).map_err(|f| f.message)?;
     let engine = cli::engine(args);
@@ -695,6 +707,24 @@ fn reload(argv: &[OsString], addr: &str, shared: &Shared) {
             }
             if let Err(e) = check_database(&args) {
                 shared.logger.log(true, &format!("reload: {e}"));
+            }
+            let now = db_file(&args);
+            let mut was = shared.db_file.lock().unwrap_or_else(|e| e.into_inner());
+            if let (Some((home, id)), Some((old_home, old_id))) = (&now, &*was)
+                && home == old_home
+                && id != old_id
+            {
+                // The open environment stays on the old file (training in
+                // place needs nothing; a new file needs a new process).
+                shared.logger.log(
+                    true,
+                    &format!(
+                        "reload: {} was replaced by another file; restart the milter to use it",
+                        home.join("data.mdb").display()
+                    ),
+                );
+            } else if now.is_some() {
+                *was = now;
             }
             match shared.settings.write() {
                 Ok(mut s) => *s = Arc::new(settings),
