@@ -443,7 +443,7 @@ fn pick(home: &Path, spam: &[PathBuf], ham: &[PathBuf]) -> ((f64, PathBuf), (f64
 }
 
 #[test]
-fn postfix_milter_tags_rejects_and_fails_open() {
+fn postfix_milter_tags_rejects_holds_and_fails_open() {
     if !can_run_postfix() {
         return;
     }
@@ -539,9 +539,36 @@ fn postfix_milter_tags_rejects_and_fails_open() {
     assert_eq!(fields(&m, "X-Spam-Flag"), ["No"]);
     assert!(pf.delivered("spam2@example.test", Duration::ZERO).is_none());
 
+    // Quarantine instead: the spam is accepted and held by Postfix.
+    fs::write(home.path().join("fumi.conf"), "milter-quarantine 0.9\n").expect("fumi.conf");
+    milter.signal(libc::SIGHUP);
+    assert!(milter.wait_log("reloaded the configuration", 2, wait));
+    assert_eq!(send(port, "spam3@example.test", &spam_bytes).0, 250);
+    assert!(milter.wait_log("action=quarantine", 1, wait));
+    assert!(
+        wait_until(wait, || pf
+            .maillog()
+            .contains("milter-hold: END-OF-MESSAGE")),
+        "{}",
+        pf.maillog()
+    );
+    let queue = Command::new("postqueue")
+        .arg("-c")
+        .arg(&pf.conf)
+        .arg("-p")
+        .env("PATH", "/usr/sbin:/usr/bin:/sbin:/bin")
+        .output()
+        .expect("postqueue");
+    let queue = String::from_utf8_lossy(&queue.stdout);
+    assert!(
+        queue.contains("spam3@example.test") && queue.contains('!'),
+        "not on hold:\n{queue}"
+    );
+    assert!(pf.delivered("spam3@example.test", Duration::ZERO).is_none());
+
     // SIGTERM: a clean stop. Mail keeps flowing, untagged.
     let lines_before = milter.records().len();
-    assert_eq!(lines_before, 5, "{}", milter.text());
+    assert_eq!(lines_before, 6, "{}", milter.text());
     milter.signal(libc::SIGTERM);
     let status = milter
         .wait_exit(Duration::from_secs(30))

@@ -12,10 +12,10 @@ use std::io::{self, Read};
 /// The protocol version this filter speaks.
 pub const VERSION: u32 = 6;
 
-/// Longest packet accepted from the MTA. Body chunks are at most 64 KiB
-/// (256 KiB or 1 MiB with Sendmail's larger-chunk extension); macros and
+/// Longest packet accepted from the MTA: body chunks are at most 64 KiB
+/// (Postfix) or 1 MiB (Sendmail's largest-chunk extension); macros and
 /// headers are far smaller.
-pub const MAX_PACKET: usize = 4 << 20;
+pub const MAX_PACKET: usize = (1 << 20) + 1024;
 
 // Commands from the MTA (SMFIC_*).
 pub const C_ABORT: u8 = b'A';
