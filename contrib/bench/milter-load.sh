@@ -26,4 +26,6 @@ export FUMI_LOAD_ROUNDS="${FUMI_LOAD_ROUNDS:-3}"
 export FUMI_REQUIRE_SERVERS=1
 echo "machine: $(nproc) CPUs,$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2), $(free -g | awk '/^Mem:/{print $2}') GiB, $(uname -sr)"
 echo "postfix $(/usr/sbin/postconf -d -h mail_version), $(cargo --version)"
+echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg) (the machine is shared: compare rows of one run)"
 cargo test --release --test milter_postfix -- --ignored --exact --nocapture milter_load_benchmark
+echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"

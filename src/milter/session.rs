@@ -179,7 +179,13 @@ impl<'a> Session<'a> {
                 self.neg.put(out);
             }
             p::C_MACRO => {
-                let (_, pairs) = p::parse_macros(data)?;
+                let (stage, pairs) = p::parse_macros(data)?;
+                if stage == p::C_MAIL {
+                    // A new transaction: nothing of the last one's carries
+                    // over (its queue id, its sender's authentication).
+                    self.macros
+                        .retain(|k, _| k != "i" && !k.starts_with("auth_"));
+                }
                 for (k, v) in pairs {
                     self.macros.insert(k, v);
                 }
@@ -662,6 +668,63 @@ mod tests {
         s.skip_networks = vec![Network::parse("10.0.0.0/8").expect("net")];
         let (r, _) = transaction(s, "11.1.2.3", None, &[], b"");
         assert_eq!(r.len(), 3);
+    }
+
+    #[test]
+    fn macros_do_not_leak_between_transactions() {
+        let s = Arc::new(settings(0.01));
+        let get = move || s.clone();
+        let lines = Mutex::new(Vec::new());
+        let log = |r: &Record<'_>| lines.lock().expect("lock").push(r.line());
+        let mut session = Session::new(&get, &log);
+        let mut out = Vec::new();
+        session
+            .handle(&optneg(0x1f_ffff), &mut out)
+            .expect("optneg");
+        session
+            .handle(&connect("192.0.2.1"), &mut out)
+            .expect("connect");
+        out.clear();
+        for (auth, qid) in [(Some("alice"), "Q1"), (None, "Q2")] {
+            let mut m = b"M".to_vec();
+            if let Some(a) = auth {
+                m.extend_from_slice(b"{auth_authen}\0");
+                m.extend_from_slice(a.as_bytes());
+                m.push(0);
+            }
+            session
+                .handle(&pkt(p::C_MACRO, &m), &mut out)
+                .expect("macro");
+            session
+                .handle(&pkt(p::C_MAIL, b"<a@b>\0"), &mut out)
+                .expect("mail");
+            if auth.is_none() {
+                // No queue id until DATA: the log must not show the last one.
+                session.handle(&pkt(p::C_EOH, b""), &mut out).expect("eoh");
+                session
+                    .handle(&pkt(p::C_BODYEOB, b""), &mut out)
+                    .expect("eob");
+                out.clear();
+                continue;
+            }
+            let d = format!("Ti\0{qid}\0");
+            session
+                .handle(&pkt(p::C_MACRO, d.as_bytes()), &mut out)
+                .expect("macro");
+            session
+                .handle(&pkt(p::C_DATA, b""), &mut out)
+                .expect("data");
+            assert_eq!(replies(&out), [(p::R_ACCEPT, vec![])]);
+            out.clear();
+        }
+        drop(session);
+        let lines = lines.into_inner().expect("lock");
+        assert!(lines[0].starts_with("Q1: verdict=skipped"), "{}", lines[0]);
+        assert!(
+            lines[1].starts_with("NOQUEUE: verdict=clean"),
+            "{}",
+            lines[1]
+        );
     }
 
     #[test]
