@@ -943,3 +943,50 @@ fn milter_load_benchmark() {
         sorted.last().copied().unwrap_or(f64::NAN)
     );
 }
+
+#[test]
+fn postfix_milter_scores_the_start_of_a_large_message_and_passes_it_whole() {
+    if !can_run_postfix() {
+        return;
+    }
+    let (home, _, test_ham) = trained_home();
+    let logs = tempfile::tempdir().expect("tempdir");
+    let maddr = format!("inet:127.0.0.1:{}", free_port());
+    let milter = Milter::start(
+        home.path(),
+        &maddr,
+        &["--max-message-size", "100000"],
+        logs.path().join("milter.log"),
+    );
+    let port = free_port();
+    let pf = Postfix::start(&[(port, Some(maddr))]);
+    let mut msg = fs::read(&test_ham[0]).expect("ham");
+    if !msg.ends_with(b"\n") {
+        msg.push(b'\n');
+    }
+    for i in 0..8000 {
+        msg.extend_from_slice(format!("padding line {i:05} of a long message\n").as_bytes());
+    }
+    msg.extend_from_slice(b"the last line\n");
+    assert_eq!(send(port, "large@example.test", &msg).0, 250);
+    let m = pf
+        .delivered("large@example.test", Duration::from_secs(30))
+        .unwrap_or_else(|| panic!("not delivered:\n{}\n{}", pf.maillog(), milter.text()));
+    assert_eq!(fields(&m, "X-Spam-Flag").len(), 1);
+    assert!(m.contains("padding line 07999 of a long message\nthe last line\n"));
+    let records = milter.records();
+    assert_eq!(records.len(), 1, "{}", milter.text());
+    assert!(
+        records[0].contains("reason=scanned the first --max-message-size bytes"),
+        "{}",
+        records[0]
+    );
+    // The MTA stopped sending the body once fumi had enough.
+    let size: usize = records[0]
+        .split("size=")
+        .nth(1)
+        .and_then(|s| s.split(',').next())
+        .and_then(|s| s.parse().ok())
+        .expect("size");
+    assert!(size < msg.len() / 2, "{size} of {}", msg.len());
+}
