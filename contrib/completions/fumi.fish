@@ -30,6 +30,13 @@ complete -c fumi -l redis-sentinel -d '--db names Redis Sentinels (comma-separat
 complete -c fumi -l redis-ca -d 'rediss://: trust the certificate authorities in this PEM file instead of the system\'s' -r -F
 complete -c fumi -l copy-db-to -d 'Copy the whole database into an empty one at URL (Redis) or DIR (LMDB)' -r
 complete -c fumi -l copy-db-from -d 'Copy the whole database at URL (Redis) or DIR (LMDB) into this (empty) one' -r
+complete -c fumi -l milter -d 'Run as a milter for Postfix or Sendmail on ADDR: inet:127.0.0.1:8894, inet:8894 (loopback) or unix:/path' -r
+complete -c fumi -l milter-socket-mode -d 'Permissions of a unix: milter socket (octal)' -r
+complete -c fumi -l milter-reject -d 'Reject messages above this spam probability with 550 5.7.1 at the end of DATA' -r
+complete -c fumi -l milter-quarantine -d 'Quarantine (Postfix: hold queue) messages above this spam probability' -r
+complete -c fumi -l milter-skip-network -d 'Do not scan mail from these client networks (CIDR, repeatable or comma-separated)' -r
+complete -c fumi -l milter-log -d 'Where the milter logs one line per message: stderr or syslog (facility mail)' -r -f -a "stderr\t''
+syslog\t''"
 complete -c fumi -l homedir -d 'The database directory (default: $FUMI_HOME, else ~/.fumi)' -r -F
 complete -c fumi -l config-file -d 'Read options from FILE (default: <home>/fumi.conf)' -r -F
 complete -c fumi -s j -l jtokenizer -d 'No effect: fumi segments Japanese with its built-in IPADIC dictionary' -r
@@ -79,6 +86,7 @@ complete -c fumi -l show-tokens -d 'Print the message\'s tokens, CATEGORY<TAB>TO
 complete -c fumi -l show-db-status -d 'Print the database status as KEY<TAB>VALUE lines'
 complete -c fumi -l eval -d 'Measure accuracy on your own mail (--spam/--clean), without touching the database'
 complete -c fumi -l redis-cluster -d '--db names the nodes of a Redis Cluster, comma-separated (a database lives on one node)'
+complete -c fumi -l milter-scan-authenticated -d 'Scan mail from authenticated (SMTP AUTH) clients too; by default it passes unscanned'
 complete -c fumi -s q -l quiet -d 'Print nothing but results'
 complete -c fumi -s v -l verbose -d 'Print what is done to standard error'
 complete -c fumi -s V -l version -d 'Print the version'

@@ -219,6 +219,39 @@ pub struct Args {
     /// Copy the whole database at URL (Redis) or DIR (LMDB) into this (empty) one
     #[arg(long, value_name = "URL|DIR", help_heading = "Several servers")]
     pub copy_db_from: Option<String>,
+    // ---- milter ----
+    /// Run as a milter for Postfix or Sendmail on ADDR: inet:127.0.0.1:8894, inet:8894 (loopback) or unix:/path
+    #[arg(long, value_name = "ADDR", help_heading = "Milter")]
+    pub milter: Option<String>,
+    /// Permissions of a unix: milter socket (octal)
+    #[arg(
+        long,
+        value_name = "MODE",
+        default_value = "660",
+        help_heading = "Milter"
+    )]
+    pub milter_socket_mode: String,
+    /// Reject messages above this spam probability with 550 5.7.1 at the end of DATA
+    #[arg(long, value_name = "P", help_heading = "Milter")]
+    pub milter_reject: Option<f64>,
+    /// Quarantine (Postfix: hold queue) messages above this spam probability
+    #[arg(long, value_name = "P", help_heading = "Milter")]
+    pub milter_quarantine: Option<f64>,
+    /// Do not scan mail from these client networks (CIDR, repeatable or comma-separated)
+    #[arg(
+        long,
+        value_name = "CIDR",
+        value_delimiter = ',',
+        action = ArgAction::Append,
+        help_heading = "Milter"
+    )]
+    pub milter_skip_network: Vec<String>,
+    /// Scan mail from authenticated (SMTP AUTH) clients too; by default it passes unscanned
+    #[arg(long, help_heading = "Milter")]
+    pub milter_scan_authenticated: bool,
+    /// Where the milter logs one line per message: stderr or syslog (facility mail)
+    #[arg(long, value_name = "TARGET", default_value = "stderr", value_parser = ["stderr", "syslog"], help_heading = "Milter")]
+    pub milter_log: String,
 
     // ---- general ----
     /// The database directory (default: $FUMI_HOME, else ~/.fumi)

@@ -101,6 +101,9 @@ pub fn run(argv: Vec<OsString>) -> i32 {
             return f.code;
         }
     };
+    if args.milter.is_some() {
+        return crate::milter::run(&argv, args);
+    }
     if args.pipe && !args.maintenance() && !args.show_tokens && !args.scan {
         return run_pipe(&args);
     }
