@@ -803,7 +803,9 @@ fn explain(out: &mut dyn Write, name: &str, o: &Outcome, tokens: &TokenSet) -> i
         keys.len()
     )?;
     writeln!(out, "# f(w)\tspam\tclean\tcategory\ttoken")?;
-    for c in &o.clues {
+    let mut clues = o.clues.clone();
+    crate::score::sort_clues(&mut clues);
+    for c in &clues {
         let (cat, tok) = keys
             .get(c.index)
             .and_then(|k| token::set::split_key(k))

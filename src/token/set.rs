@@ -51,6 +51,15 @@ impl TokenSet {
         TokenSet::default()
     }
 
+    /// A set with room for `n` distinct tokens without growing.
+    pub fn with_capacity(n: usize) -> TokenSet {
+        TokenSet {
+            arena: Vec::with_capacity(n * 12),
+            entries: Vec::with_capacity(n),
+            table: HashTable::with_capacity(n),
+        }
+    }
+
     pub fn clear(&mut self) {
         self.arena.clear();
         self.entries.clear();
