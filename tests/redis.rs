@@ -963,15 +963,29 @@ fn sentinel_failover_is_followed() {
     let before = scan(via_sentinel(), &all);
 
     // Fail over to the replica once it is in sync and the sentinel knows it.
+    let offset = |s: &Server| {
+        text(s.cmd(&[b"INFO", b"replication"]))
+            .lines()
+            .find_map(|l| {
+                l.strip_prefix("master_repl_offset:")
+                    .map(|v| v.trim().to_string())
+            })
+            .unwrap_or_default()
+    };
     wait_for("the replica to sync", || {
         text(replica.cmd(&[b"INFO", b"replication"])).contains("master_link_status:up")
+            && offset(&replica) == offset(&primary)
     });
     wait_for("the sentinel to see the replica", || {
         text(sentinel.cmd(&[b"SENTINEL", b"REPLICAS", b"fumi-primary"]))
             .contains(&replica.port.to_string())
     });
+    // One failover: asking again once it is under way would fail back.
+    wait_for(
+        "the sentinel to start a failover",
+        || matches!(sentinel.cmd(&[b"SENTINEL", b"FAILOVER", b"fumi-primary"]), Reply::Status(s) if s == "OK"),
+    );
     wait_for("the failover", || {
-        sentinel.cmd(&[b"SENTINEL", b"FAILOVER", b"fumi-primary"]);
         text(sentinel.cmd(&[b"SENTINEL", b"GET-MASTER-ADDR-BY-NAME", b"fumi-primary"]))
             .contains(&replica.port.to_string())
             && text(replica.cmd(&[b"ROLE"])).starts_with("master")

