@@ -419,31 +419,65 @@ fn dispatch(args: &Args) -> Result<i32, Failure> {
 fn for_each_batch(
     args: &Args,
     size: usize,
-    mut f: impl FnMut(Vec<Message>) -> Result<(), Failure>,
+    f: impl FnMut(Vec<Message>) -> Result<(), Failure>,
 ) -> Result<bool, Failure> {
     let (sources, errors) = input::expand(&args.files, args.mbox);
-    let mut had_errors = !errors.is_empty();
-    for e in errors {
+    for e in &errors {
         eprintln!("fumi: {e}");
     }
+    Ok(batches(args, &sources, size, f)? || !errors.is_empty())
+}
+
+/// Reads `sources` in batches of at most `size` messages (or 256 MiB),
+/// calling `f` on each; unreadable sources are reported and skipped. A
+/// progress bar is drawn on standard error when it is a terminal. Returns
+/// whether a source could not be read.
+fn batches(
+    args: &Args,
+    sources: &[Source],
+    size: usize,
+    mut f: impl FnMut(Vec<Message>) -> Result<(), Failure>,
+) -> Result<bool, Failure> {
+    use std::io::IsTerminal;
+    let progress = if sources.len() > 1 && !args.quiet && io::stderr().is_terminal() {
+        let bar = indicatif::ProgressBar::new(sources.len() as u64);
+        if let Ok(style) =
+            indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} {per_sec} {eta}")
+        {
+            bar.set_style(style);
+        }
+        Some(bar)
+    } else {
+        None
+    };
+    let mut had_errors = false;
     let mut batch: Vec<Message> = Vec::new();
     let mut bytes = 0usize;
-    for src in &sources {
+    for src in sources {
         let res = input::read_source(src, &mut |m| {
             bytes += m.bytes.len();
             batch.push(m);
         });
         if let Err(e) = res {
-            eprintln!("fumi: {e}");
+            match &progress {
+                Some(bar) => bar.suspend(|| eprintln!("fumi: {e}")),
+                None => eprintln!("fumi: {e}"),
+            }
             had_errors = true;
         }
         if batch.len() >= size || bytes >= 256 << 20 {
             f(std::mem::take(&mut batch))?;
             bytes = 0;
         }
+        if let Some(bar) = &progress {
+            bar.inc(1);
+        }
     }
     if !batch.is_empty() {
         f(batch)?;
+    }
+    if let Some(bar) = progress {
+        bar.finish_and_clear();
     }
     Ok(had_errors)
 }
@@ -824,7 +858,10 @@ fn explain(out: &mut dyn Write, name: &str, o: &Outcome, tokens: &TokenSet) -> i
 /// `--explain`, `--auto-update`.
 fn filter(args: &Args, engine: &Engine) -> Result<i32, Failure> {
     let db = open_for_filter(args, engine)?;
-    let (sources, _) = input::expand(&args.files, args.mbox);
+    let (sources, expand_errors) = input::expand(&args.files, args.mbox);
+    for e in &expand_errors {
+        eprintln!("fumi: {e}");
+    }
     let many = sources.len() >= SNAPSHOT_MIN_INPUTS
         || sources.iter().any(|s| matches!(s, Source::Mbox(_)));
     let snapshot = if many && (args.scan || args.list_spam || args.list_clean) {
@@ -839,7 +876,7 @@ fn filter(args: &Args, engine: &Engine) -> Result<i32, Failure> {
     let mut any_spam = false;
     let mut out = BufWriter::new(io::stdout().lock());
     let mut learn: Vec<(store::Digest, Action, TokenSet)> = Vec::new();
-    let had_errors = for_each_batch(args, BATCH, |batch| {
+    let had_errors = batches(args, &sources, BATCH, |batch| {
         let scored: Vec<_> = par_map(&batch, |m| engine.score(&m.bytes, &counts));
         for (m, s) in batch.iter().zip(scored) {
             let s = s?;
@@ -883,7 +920,7 @@ fn filter(args: &Args, engine: &Engine) -> Result<i32, Failure> {
             .collect();
         db.train(&ops)?;
     }
-    if had_errors {
+    if had_errors || !expand_errors.is_empty() {
         return Ok(EXIT_ERROR);
     }
     Ok(if any_spam { EXIT_SPAM } else { EXIT_CLEAN })

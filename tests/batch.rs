@@ -1,0 +1,245 @@
+//! Batch modes and `--eval` through the real binary: the evaluation's 50/50
+//! split agrees with training and `--scan` on the same split, the report is
+//! written, unreadable inputs are skipped, nothing is drawn on a pipe.
+
+mod common;
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use common::{corpus, files, fumi};
+use sha2::{Digest, Sha256};
+
+/// ../shared/bench's split: per class, ordered by sha256(seed \0 split \0
+/// bytes) as hex (ties by path), the first half trains.
+fn bench_split(paths: &[PathBuf], seed: &str) -> (Vec<PathBuf>, Vec<PathBuf>) {
+    let mut keyed: Vec<(String, PathBuf)> = paths
+        .iter()
+        .map(|p| {
+            let mut h = Sha256::new();
+            h.update(seed.as_bytes());
+            h.update(b"\0split\0");
+            h.update(fs::read(p).expect("read"));
+            let hex: String = h.finalize().iter().map(|b| format!("{b:02x}")).collect();
+            (hex, p.clone())
+        })
+        .collect();
+    keyed.sort();
+    let k = (paths.len() as f64 * 0.5).round() as usize;
+    let (a, b) = keyed.split_at(k);
+    (
+        a.iter().map(|x| x.1.clone()).collect(),
+        b.iter().map(|x| x.1.clone()).collect(),
+    )
+}
+
+/// Mann–Whitney AUC with ties as half, in percent of (1 − AUC).
+fn one_minus_auc(spam: &[f64], clean: &[f64]) -> f64 {
+    let mut pairs = 0.0;
+    for &s in spam {
+        for &c in clean {
+            pairs += if s > c {
+                1.0
+            } else if s == c {
+                0.5
+            } else {
+                0.0
+            };
+        }
+    }
+    100.0 * (1.0 - pairs / (spam.len() * clean.len()) as f64)
+}
+
+fn scan(home: &Path, paths: &[PathBuf]) -> Vec<f64> {
+    let out = fumi()
+        .arg("--homedir")
+        .arg(home)
+        .arg("--scan")
+        .args(paths)
+        .output()
+        .expect("scan");
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| {
+            l.split('\t')
+                .next()
+                .expect("field")
+                .parse()
+                .expect("probability")
+        })
+        .collect()
+}
+
+#[test]
+fn eval_split_agrees_with_training_and_scan() {
+    let spam = files(&corpus().join("spam"));
+    let ham = files(&corpus().join("ham"));
+    let report = tempfile::tempdir().expect("tempdir");
+    let html = report.path().join("report.html");
+    let out = fumi()
+        .args(["--eval", "--folds", "5", "--spam"])
+        .arg(corpus().join("spam"))
+        .arg("--clean")
+        .arg(corpus().join("ham"))
+        .arg("--report")
+        .arg(&html)
+        .output()
+        .expect("eval");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).expect("utf8");
+    assert!(
+        text.starts_with(&format!("corpus: {} spam, {} clean", spam.len(), ham.len())),
+        "{text}"
+    );
+    for row in [
+        "5-fold cross-validation",
+        "50/50 split (spambench-v1)",
+        "online, train everything",
+        "online, train on error",
+    ] {
+        assert!(text.contains(row), "{row} missing: {text}");
+    }
+    assert!(text.contains("suggested (false positives 0.1%): --spam-cutoff "));
+    let page = fs::read_to_string(&html).expect("report");
+    assert_eq!(
+        page.matches("<svg").count(),
+        8,
+        "ROC and histogram for four runs"
+    );
+
+    // The same split done by hand with the command line.
+    let split_row = text
+        .lines()
+        .find(|l| l.starts_with("50/50 split"))
+        .expect("row");
+    let eval_auc: f64 = split_row
+        .split_whitespace()
+        .nth(3)
+        .expect("field")
+        .parse()
+        .expect("number");
+    let (train_spam, test_spam) = bench_split(&spam, "spambench-v1");
+    let (train_ham, test_ham) = bench_split(&ham, "spambench-v1");
+    let home = tempfile::tempdir().expect("tempdir");
+    for (flag, set) in [("--add-spam", &train_spam), ("--add-clean", &train_ham)] {
+        assert!(
+            fumi()
+                .arg("--homedir")
+                .arg(home.path())
+                .arg(flag)
+                .args(set)
+                .status()
+                .expect("train")
+                .success()
+        );
+    }
+    let cli_auc = one_minus_auc(
+        &scan(home.path(), &test_spam),
+        &scan(home.path(), &test_ham),
+    );
+    assert!(
+        (cli_auc - eval_auc).abs() < 5e-5,
+        "--eval {eval_auc} vs training + --scan {cli_auc}"
+    );
+}
+
+#[test]
+fn unreadable_inputs_are_reported_and_skipped() {
+    let spam = files(&corpus().join("spam"));
+    let home = tempfile::tempdir().expect("tempdir");
+    assert!(
+        fumi()
+            .arg("--homedir")
+            .arg(home.path())
+            .arg("-s")
+            .args(&spam[..10])
+            .status()
+            .expect("train")
+            .success()
+    );
+    let missing = home.path().join("no-such-message");
+    let out = fumi()
+        .arg("--homedir")
+        .arg(home.path())
+        .arg("--scan")
+        .arg(&spam[0])
+        .arg(&missing)
+        .arg(&spam[1])
+        .output()
+        .expect("scan");
+    assert_eq!(out.status.code(), Some(3), "an input could not be read");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let names: Vec<&str> = text
+        .lines()
+        .map(|l| l.rsplit('\t').next().unwrap_or(""))
+        .collect();
+    assert_eq!(
+        names,
+        [spam[0].display().to_string(), spam[1].display().to_string()]
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("no-such-message"), "{err}");
+    // Training goes on past it too.
+    let out = fumi()
+        .arg("--homedir")
+        .arg(home.path())
+        .arg("-s")
+        .arg(&missing)
+        .arg(&spam[20])
+        .output()
+        .expect("train");
+    assert_eq!(out.status.code(), Some(3));
+    let status = fumi()
+        .arg("--homedir")
+        .arg(home.path())
+        .arg("--show-db-status")
+        .output()
+        .expect("status");
+    assert!(String::from_utf8_lossy(&status.stdout).contains("spam_messages\t11"));
+}
+
+#[test]
+fn no_progress_bar_on_a_pipe_and_deterministic_order() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let spam = files(&corpus().join("spam"));
+    assert!(
+        fumi()
+            .arg("--homedir")
+            .arg(home.path())
+            .arg("-s")
+            .args(&spam[..20])
+            .status()
+            .expect("train")
+            .success()
+    );
+    // A tree with nested folders, scanned twice: same lines, same order,
+    // nothing on standard error.
+    let tree = tempfile::tempdir().expect("tempdir");
+    for (i, p) in spam.iter().take(30).enumerate() {
+        let dir = tree.path().join(format!("d{}", i % 3)).join("sub");
+        fs::create_dir_all(&dir).expect("mkdir");
+        fs::copy(p, dir.join(format!("{i}"))).expect("copy");
+    }
+    let run = || {
+        fumi()
+            .arg("--homedir")
+            .arg(home.path())
+            .arg("--scan")
+            .arg(tree.path())
+            .output()
+            .expect("scan")
+    };
+    let (a, b) = (run(), run());
+    assert_eq!(a.stdout, b.stdout);
+    assert!(
+        a.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&a.stderr)
+    );
+    let lines = String::from_utf8_lossy(&a.stdout).lines().count();
+    assert_eq!(lines, 30);
+}
