@@ -8,6 +8,7 @@
 
 pub mod args;
 pub mod compat;
+pub mod fatal;
 pub mod input;
 pub mod manual;
 mod migrate;
@@ -44,6 +45,16 @@ const BATCH: usize = 1000;
 /// Messages trained per write transaction. Every transaction copies the
 /// pages it touches, so few large ones keep the file compact.
 const TRAIN_BATCH: usize = 10_000;
+
+/// The training batch: [`TRAIN_BATCH`], or `FUMI_TRAIN_BATCH` (for crash
+/// tests that need many commits in one run; see README, "Reliability").
+fn train_batch() -> usize {
+    std::env::var("FUMI_TRAIN_BATCH")
+        .ok()
+        .and_then(|v| v.parse::<usize>().ok())
+        .filter(|&n| n > 0)
+        .unwrap_or(TRAIN_BATCH)
+}
 /// Scans of more inputs than this load every token count into memory first.
 const SNAPSHOT_MIN_INPUTS: usize = 64;
 
@@ -94,6 +105,11 @@ pub fn run(argv: Vec<OsString>) -> i32 {
                 if wants_pipe {
                     // A filter must never eat mail, even when misconfigured.
                     let _ = io::copy(&mut io::stdin().lock(), &mut io::stdout().lock());
+                    if f.code == EXIT_ERROR {
+                        // Not a usage error (an unsafe configuration file):
+                        // the message went through, as for any other failure.
+                        return 0;
+                    }
                 }
             } else {
                 print!("{}", f.message);
@@ -127,15 +143,16 @@ pub fn parse(argv: &[OsString]) -> Result<Args, Failure> {
         .clone()
         .or_else(|| home.as_ref().map(|h| compat::default_config(h, compat)));
     if let Some(path) = config {
-        match std::fs::read_to_string(&path) {
+        match read_config(&path) {
             Ok(text) => full.extend(args::config_args(&text)),
-            Err(e) if config_arg.is_some() => {
+            Err(ConfigError::Insecure(msg)) => return Err(Failure::internal(msg)),
+            Err(ConfigError::Io(e)) if config_arg.is_some() => {
                 return Err(Failure::usage(format!(
                     "config file {}: {e}",
                     path.display()
                 )));
             }
-            Err(_) => {}
+            Err(ConfigError::Io(_)) => {}
         }
     }
     full.extend(argv.iter().skip(1).cloned());
@@ -156,6 +173,52 @@ pub fn parse(argv: &[OsString]) -> Result<Args, Failure> {
     validate(&args)?;
     compat::validate(&args)?;
     Ok(args)
+}
+
+enum ConfigError {
+    Io(io::Error),
+    Insecure(String),
+}
+
+impl From<io::Error> for ConfigError {
+    fn from(e: io::Error) -> Self {
+        ConfigError::Io(e)
+    }
+}
+
+/// Reads a configuration file, refusing one that another user could have
+/// written (it can set any option, `--homedir` included): the file must
+/// not be group- or world-writable nor owned by another user (root
+/// aside), and neither may its directory, unless that directory is sticky
+/// (as /tmp is).
+fn read_config(path: &Path) -> Result<String, ConfigError> {
+    use std::io::Read;
+    use std::os::unix::fs::MetadataExt;
+    use store::lmdb::writable_by_others;
+    let mut file = std::fs::File::open(path)?;
+    let refuse = |what: &Path| {
+        ConfigError::Insecure(format!(
+            "refusing to read the configuration file {}: {} is writable by other users (chmod go-w)",
+            path.display(),
+            what.display()
+        ))
+    };
+    if writable_by_others(&file.metadata()?) {
+        return Err(refuse(path));
+    }
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    if let Ok(md) = std::fs::metadata(dir)
+        && writable_by_others(&md)
+        && md.mode() & 0o1000 == 0
+    {
+        return Err(refuse(dir));
+    }
+    let mut text = String::new();
+    file.read_to_string(&mut text)?;
+    Ok(text)
 }
 
 fn validate(a: &Args) -> Result<(), Failure> {
@@ -411,6 +474,7 @@ fn show_tokens(args: &Args, engine: &Engine) -> Result<i32, Failure> {
         Ok(())
     })?;
     out.flush()?;
+    ready(engine)?;
     if let Some(e) = io_err {
         return Err(e.into());
     }
@@ -443,7 +507,7 @@ fn train(args: &Args, engine: &Engine) -> Result<i32, Failure> {
     let flag_yes = args.add_spam || args.sub_clean;
     let mut total = TrainReport::default();
     let mut out = BufWriter::new(io::stdout().lock());
-    let had_errors = for_each_batch(args, TRAIN_BATCH, |batch| {
+    let had_errors = for_each_batch(args, train_batch(), |batch| {
         let prepared: Vec<(store::Digest, TokenSet)> = batch
             .par_iter()
             .map(|m| {
@@ -452,6 +516,7 @@ fn train(args: &Args, engine: &Engine) -> Result<i32, Failure> {
                 (engine.digest(&m.bytes), t)
             })
             .collect();
+        ready(engine)?;
         let ops: Vec<_> = prepared
             .iter()
             .flat_map(|(d, t)| actions.iter().map(|&a| engine.train_op(*d, a, t)))
@@ -544,6 +609,7 @@ fn run_pipe(args: &Args) -> i32 {
             return EXIT_ERROR;
         }
     };
+    fatal::hold(&head, more);
     let classified = catch_unwind(AssertUnwindSafe(|| classify_one(args, &engine, &head)));
     let (output, learn) = match classified {
         Ok(Ok((db, scored))) => {
@@ -571,6 +637,7 @@ fn run_pipe(args: &Args) -> i32 {
     };
     let stdout = io::stdout();
     let mut lock = stdout.lock();
+    fatal::writing();
     let written = lock
         .write_all(&output)
         .and_then(|_| {
@@ -586,6 +653,7 @@ fn run_pipe(args: &Args) -> i32 {
         return EXIT_ERROR;
     }
     drop(lock);
+    fatal::delivered();
     if let Some((db, scored)) = learn {
         if args.explain {
             let mut err = io::stderr().lock();
@@ -617,7 +685,8 @@ fn dispatch_pipe_files(args: &Args) -> Result<i32, Failure> {
             let scored = match &db {
                 Ok(db) => engine
                     .score(&m.bytes, &Counts::Store(*db))
-                    .map_err(Failure::from),
+                    .map_err(Failure::from)
+                    .and_then(|s| ready(&engine).map(|()| s)),
                 Err(f) => Err(Failure::internal(&f.message)),
             };
             match scored {
@@ -664,6 +733,12 @@ pub fn open_store(args: &Args, mode: Mode) -> Result<&'static dyn Store, Failure
     Ok(Lmdb::open(&home, mode)?)
 }
 
+/// Nothing tokenized so far may be scored or learned if the Japanese
+/// dictionary failed to load.
+fn ready(engine: &Engine) -> Result<(), Failure> {
+    engine.tokenizer.check().map_err(Failure::internal)
+}
+
 fn open_for_filter(args: &Args, engine: &Engine) -> Result<&'static dyn Store, Failure> {
     let db = open_store(args, Mode::Existing)?;
     check_tokenizer(args, db, engine)?;
@@ -677,6 +752,7 @@ fn classify_one(
 ) -> Result<(&'static dyn Store, crate::engine::Scored), Failure> {
     let db = open_for_filter(args, engine)?;
     let scored = engine.score(raw, &Counts::Store(db))?;
+    ready(engine)?;
     Ok((db, scored))
 }
 
@@ -731,6 +807,7 @@ fn filter(args: &Args, engine: &Engine) -> Result<i32, Failure> {
             .par_iter()
             .map(|m| engine.score(&m.bytes, &counts))
             .collect();
+        ready(engine)?;
         for (m, s) in batch.iter().zip(scored) {
             let s = s?;
             let o = &s.outcome;
@@ -795,6 +872,7 @@ fn evaluate(args: &Args, engine: &Engine) -> Result<i32, Failure> {
         eprintln!("fumi: {e}");
     }
     let corpus = eval::build(engine, msgs);
+    ready(engine)?;
     let p = &engine.params;
     let n_spam = corpus.samples.iter().filter(|s| s.spam).count();
     let mut out = io::stdout().lock();

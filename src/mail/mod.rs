@@ -17,7 +17,8 @@ use mail_parser::{HeaderName, MessageParser, PartType};
 /// Bounds on the work spent on one message.
 #[derive(Clone, Debug)]
 pub struct Limits {
-    /// Decoded bytes of text read from each part (the rest is ignored).
+    /// Decoded bytes of text read from each part, and raw bytes read from
+    /// each header field (the rest is ignored).
     pub max_part_bytes: usize,
     /// Parts examined per message.
     pub max_parts: usize,
@@ -190,6 +191,10 @@ fn walk(msg: &mail_parser::Message<'_>, depth: usize, mail: &mut Mail, limits: &
                 let Some(value) = raw.get(h.offset_start as usize..h.offset_end as usize) else {
                     continue;
                 };
+                // A field is read as far as a text part is: a megabyte-long
+                // Subject of kanji would otherwise cost seconds of
+                // segmentation.
+                let value = &value[..value.len().min(limits.max_part_bytes)];
                 let name = header_name(&h.name);
                 if !valid_field_name(name) {
                     continue;

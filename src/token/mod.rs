@@ -129,6 +129,12 @@ impl Tokenizer {
         )
     }
 
+    /// Did tokenizing go as named (no Japanese dictionary failed to load)?
+    /// See [`japanese::Segmenter::check`].
+    pub fn check(&self) -> Result<(), String> {
+        self.japanese.check()
+    }
+
     pub fn options(&self) -> &Options {
         &self.opts
     }
