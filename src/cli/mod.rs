@@ -83,7 +83,15 @@ impl Failure {
 
 impl From<store::Error> for Failure {
     fn from(e: store::Error) -> Self {
-        Failure::internal(e)
+        use heed::MdbError as M;
+        match &e {
+            store::Error::Lmdb(heed::Error::Mdb(
+                M::Corrupted | M::PageNotFound | M::Invalid | M::VersionMismatch | M::Panic,
+            )) => Failure::internal(format!(
+                "{e}: the database is damaged; restore a backup (--import-db) or retrain into a new home"
+            )),
+            _ => Failure::internal(e),
+        }
     }
 }
 
@@ -101,7 +109,14 @@ pub fn run(argv: Vec<OsString>) -> i32 {
         Ok(a) => a,
         Err(f) => {
             if f.code != 0 {
-                eprintln!("fumi: {}", f.message.trim_end());
+                if wants_pipe {
+                    eprintln!(
+                        "fumi: {}; message passed through unchanged",
+                        f.message.trim_end()
+                    );
+                } else {
+                    eprintln!("fumi: {}", f.message.trim_end());
+                }
                 if wants_pipe {
                     // A filter must never eat mail, even when misconfigured.
                     let _ = io::copy(&mut io::stdin().lock(), &mut io::stdout().lock());
@@ -521,7 +536,12 @@ fn train(args: &Args, engine: &Engine) -> Result<i32, Failure> {
             .iter()
             .flat_map(|(d, t)| actions.iter().map(|&a| engine.train_op(*d, a, t)))
             .collect();
-        let r = db.train(&ops)?;
+        let r = db.train(&ops).map_err(|e| {
+            Failure::internal(format!(
+                "learning failed, this batch of {} messages was not learned (the database is as it was before it): {e}",
+                batch.len()
+            ))
+        })?;
         total.learned += r.learned;
         total.moved += r.moved;
         total.unlearned += r.unlearned;
@@ -730,7 +750,14 @@ fn dispatch_pipe_files(args: &Args) -> Result<i32, Failure> {
 /// directory.
 pub fn open_store(args: &Args, mode: Mode) -> Result<&'static dyn Store, Failure> {
     let home = home(args)?;
-    Ok(Lmdb::open(&home, mode)?)
+    let db = Lmdb::open(&home, mode).map_err(|e| match e {
+        // System errors say what failed, not where.
+        store::Error::Io(_) | store::Error::Lmdb(_) => {
+            Failure::internal(format!("opening the database in {}: {e}", home.display()))
+        }
+        e => Failure::from(e),
+    })?;
+    Ok(db)
 }
 
 /// Nothing tokenized so far may be scored or learned if the Japanese
