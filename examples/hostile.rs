@@ -261,12 +261,44 @@ pub fn cases(scale: f64) -> Vec<Case> {
     ]
 }
 
+#[path = "../tests/common/pipe_property.rs"]
+mod property;
+
+/// `hostile check INPUT OUTPUT`: is OUTPUT (of `fumi --pipe --insert-flag
+/// --insert-probability`) INPUT plus fumi's header lines, byte for byte?
+fn check(input: &str, output: &str) -> std::io::Result<()> {
+    let (input, out) = (std::fs::read(input)?, std::fs::read(output)?);
+    let block = memchr::memmem::find_iter(&out, b"X-Spam-Flag: ")
+        .find(|&i| i == 0 || out[i - 1] == b'\n')
+        .and_then(|start| {
+            let p = start + memchr::memmem::find(&out[start..], b"X-Spam-Probability: ")?;
+            let end = p + memchr::memchr(b'\n', &out[p..])? + 1;
+            Some(out[start..end].to_vec())
+        });
+    let verdict = match block {
+        None if out == input => "unchanged".to_string(),
+        None => "DAMAGED (no headers, not the input)".to_string(),
+        Some(b) => match property::check(&input, &out, &b) {
+            Ok(_) => "intact".to_string(),
+            Err(e) => format!("DAMAGED: {}", e.lines().next().unwrap_or("")),
+        },
+    };
+    println!("{verdict}");
+    Ok(())
+}
+
 fn main() -> std::io::Result<()> {
     let mut args = std::env::args().skip(1);
     let Some(dir) = args.next() else {
-        eprintln!("usage: hostile DIR [SCALE]");
+        eprintln!("usage: hostile DIR [SCALE] | hostile check INPUT OUTPUT");
         std::process::exit(2);
     };
+    if dir == "check" {
+        let (Some(i), Some(o)) = (args.next(), args.next()) else {
+            std::process::exit(2);
+        };
+        return check(&i, &o);
+    }
     let scale: f64 = args.next().and_then(|s| s.parse().ok()).unwrap_or(1.0);
     std::fs::create_dir_all(&dir)?;
     for c in cases(scale) {

@@ -218,7 +218,8 @@ fn walk(msg: &mail_parser::Message<'_>, depth: usize, mail: &mut Mail, limits: &
             mime_type: ctype.map(rfc2047::mime_type).unwrap_or_default(),
             charset: ctype
                 .and_then(|c| rfc2047::header_param(c, "charset"))
-                .map(|c| c.trim().to_ascii_lowercase()),
+                .map(|c| c.trim().to_ascii_lowercase())
+                .filter(|c| !c.is_empty()),
             filename: raw_header(part, raw, "content-disposition")
                 .and_then(|d| rfc2047::header_param(d, "filename"))
                 .or_else(|| ctype.and_then(|c| rfc2047::header_param(c, "name")))

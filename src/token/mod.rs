@@ -139,8 +139,14 @@ impl Tokenizer {
         &self.opts
     }
 
-    /// Emits every token of `mail`, in order of appearance.
+    /// Emits every token of `mail`, in order of appearance. A token is
+    /// never empty.
     pub fn tokenize(&self, mail: &Mail, sink: &mut dyn FnMut(Category, &str)) {
+        let sink = &mut |c: Category, t: &str| {
+            if !t.is_empty() {
+                sink(c, t);
+            }
+        };
         // Han text is segmented as Japanese unless the mail declares a
         // Chinese or Korean charset and contains no kana.
         let foreign_charset = mail
