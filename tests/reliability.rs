@@ -3,6 +3,9 @@
 //! homes, fatal signals, hostile and random input, and the permission
 //! checks. The bigger versions with figures are scripts in contrib/.
 
+// examples/hostile.rs and examples/load.rs both include the --pipe property.
+#![allow(clippy::duplicate_mod)]
+
 mod common;
 
 #[path = "../examples/hostile.rs"]
