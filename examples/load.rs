@@ -346,6 +346,9 @@ pub fn plan(
 ) -> Result<Plan, String> {
     let spam = files(&corpus.join("spam"));
     let ham = files(&corpus.join("ham"));
+    if spam.is_empty() || ham.is_empty() {
+        return Err(format!("no messages in {}/{{spam,ham}}", corpus.display()));
+    }
     let train_spam: Vec<PathBuf> = spam.iter().step_by(4).cloned().collect();
     let train_clean: Vec<PathBuf> = ham.iter().step_by(4).cloned().collect();
     let trained: HashSet<&PathBuf> = train_spam.iter().chain(&train_clean).collect();

@@ -444,9 +444,11 @@ fn read_only_home_filters_and_refuses_to_learn() {
         run_with_input(&mut cmd, input)
     };
     if !root {
-        for f in ["data.mdb", "lock.mdb"] {
-            fs::set_permissions(home.join(f), fs::Permissions::from_mode(0o400)).expect("chmod");
-        }
+        // The lock file stays writable: LMDB needs it to read safely (a
+        // read-only lock file outside a read-only file system is exit 3,
+        // or the message passed through with --pipe).
+        fs::set_permissions(home.join("data.mdb"), fs::Permissions::from_mode(0o400))
+            .expect("chmod");
         fs::set_permissions(&home, fs::Permissions::from_mode(0o500)).expect("chmod");
     } else if !common::require_program("unshare") {
         return;
@@ -490,6 +492,8 @@ fn read_only_home_filters_and_refuses_to_learn() {
     assert_eq!(stderr(&out).lines().count(), 1, "{}", stderr(&out));
     if !root {
         fs::set_permissions(&home, fs::Permissions::from_mode(0o700)).expect("chmod");
+        fs::set_permissions(home.join("data.mdb"), fs::Permissions::from_mode(0o600))
+            .expect("chmod");
     }
     assert_eq!(export(&home), Some(before));
 }
@@ -741,14 +745,45 @@ fn files_written_by_others_are_refused() {
         "spam-cutoff 0 applies: {}",
         stderr(&out)
     );
-    // Owned by another user (root only can make one).
-    if is_root() {
-        for f in ["fumi.conf", "lock.mdb"] {
-            let p = home.join(f);
-            std::os::unix::fs::chown(&p, Some(65534), None).expect("chown");
-            assert_fails_open(&home, "writable by other users");
-            std::os::unix::fs::chown(&p, Some(0), None).expect("chown");
-        }
+    // Owned by another user: fumi run as nobody (65534) on nobody's home,
+    // one file of which belongs to uid 4242 (only root can set this up).
+    if !is_root() || !common::require_program("setpriv") {
+        return;
+    }
+    let chown = |p: &Path, uid: u32| std::os::unix::fs::chown(p, Some(uid), None).expect("chown");
+    for p in [&home, &home.join("data.mdb"), &home.join("lock.mdb"), &conf] {
+        chown(p, 65534);
+    }
+    fs::set_permissions(&conf, fs::Permissions::from_mode(0o644)).expect("chmod");
+    let as_nobody = |args: &[&str]| {
+        let mut c = Command::new("setpriv");
+        c.args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+            .arg(common::bin())
+            .env_remove("FUMI_HOME")
+            .env("HOME", "/nonexistent-home-for-tests")
+            .arg("--homedir")
+            .arg(&home)
+            .args(args);
+        run_with_input(&mut c, MSG)
+    };
+    let out = as_nobody(&[]);
+    assert_eq!(out.status.code(), Some(0), "its own home: {}", stderr(&out));
+    for f in ["fumi.conf", "lock.mdb", "data.mdb"] {
+        chown(&home.join(f), 4242);
+        let out = as_nobody(&[]);
+        assert_eq!(out.status.code(), Some(3), "{f}: {}", stderr(&out));
+        assert!(
+            stderr(&out).contains("writable by other users"),
+            "{f}: {}",
+            stderr(&out)
+        );
+        let out = as_nobody(&["--pipe", "--insert-flag"]);
+        assert_eq!(
+            (out.status.code(), out.stdout.as_slice()),
+            (Some(0), MSG),
+            "{f}"
+        );
+        chown(&home.join(f), 65534);
     }
 }
 

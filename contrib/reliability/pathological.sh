@@ -24,13 +24,13 @@ while read -r name size; do
     f="$work/cases/$name"
     /usr/bin/time -o "$work/t" -f "%e %M %x" \
         $fumi --homedir "$work/home" --pipe --insert-flag --insert-probability < "$f" > "$work/out" 2> "$work/err" || true
-    read -r pt pm px < "$work/t"
+    read -r pt pm px < <(tail -1 "$work/t")
     intact=$($gen check "$f" "$work/out")
     [ "$px" = 0 ] || intact="exit $px: $intact"
     grep -q . "$work/err" && intact="$intact; stderr: $(head -c 200 "$work/err")"
     /usr/bin/time -o "$work/t" -f "%e %M %x" \
         $fumi --homedir "$work/home" --scan "$f" > /dev/null 2> "$work/err" || true
-    read -r st sm sx < "$work/t"
+    read -r st sm sx < <(tail -1 "$work/t")
     printf "| %s | %.1f MB | %s s | %d MB | %s | %s s | %d MB | %s |\n" \
         "$name" "$(awk "BEGIN { print $size / 1048576 }")" "$pt" $((pm / 1024)) "$intact" "$st" $((sm / 1024)) "$sx"
 done < "$work/sizes"

@@ -167,6 +167,14 @@ pub fn parse(argv: &[OsString]) -> Result<Args, Failure> {
                     path.display()
                 )));
             }
+            Err(ConfigError::Io(e)) if e.kind() != io::ErrorKind::NotFound => {
+                // There, but unreadable: running without it could mean other
+                // options than the user set (another home, other cutoffs).
+                return Err(Failure::internal(format!(
+                    "config file {}: {e}",
+                    path.display()
+                )));
+            }
             Err(ConfigError::Io(_)) => {}
         }
     }
@@ -340,13 +348,15 @@ pub fn engine(args: &Args) -> Engine {
     }
     Engine {
         tokenizer: Tokenizer::new(opts),
+        // At most 1 GiB each: token offsets are 32-bit, and no bound should
+        // let sizes overflow.
         limits: Limits {
-            max_part_bytes: args.max_part_size.max(1024),
+            max_part_bytes: args.max_part_size.clamp(1024, 1 << 30),
             ..Limits::default()
         },
         params: params(args),
         counting: Counting::Presence,
-        max_message_bytes: args.max_message_size.max(4096),
+        max_message_bytes: args.max_message_size.clamp(4096, 1 << 30),
     }
 }
 

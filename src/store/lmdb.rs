@@ -73,11 +73,12 @@ fn initial_map_size() -> usize {
 }
 
 /// Can a user other than this process's (and root) change `md`'s file?
-/// Group- or world-writable, or owned by someone else.
+/// Group- or world-writable, or owned by someone else. (Root, who may
+/// administer other users' homes, is only held to the mode bits.)
 pub fn writable_by_others(md: &fs::Metadata) -> bool {
     // SAFETY: geteuid has no preconditions and cannot fail.
     let me = unsafe { libc::geteuid() };
-    md.mode() & 0o022 != 0 || (md.uid() != me && md.uid() != 0)
+    md.mode() & 0o022 != 0 || (me != 0 && md.uid() != me && md.uid() != 0)
 }
 
 /// Refuses a home, data file or lock file that another user could write:

@@ -2,6 +2,8 @@
 //! with tests/fuzz_regressions.rs, which runs each input the fuzzer found
 //! (tests/fixtures/fuzz/TARGET/) through the same checks.
 
+#![allow(dead_code)]
+
 use fumi::cli::pipe::{Edit, rewrite};
 use fumi::engine::{Counting, Engine};
 use fumi::mail::{self, Limits};

@@ -11,6 +11,8 @@
 //! header block (before its first empty line). Inputs that already contain
 //! fields of those names are outside the property: fumi replaces them.
 
+#![allow(dead_code)]
+
 /// The line ending fumi copies: the first line's.
 pub fn eol_of(msg: &[u8]) -> &'static [u8] {
     match memchr::memchr(b'\n', msg) {
