@@ -12,19 +12,21 @@
 #   rewrite  --pipe header insertion (cli::pipe::rewrite), with the property
 #            "output minus the inserted lines = input" asserted on every input
 #
-# Only a stable compiler is needed: RUSTC_BOOTSTRAP=1 lets cargo-fuzz pass its
-# -Z flags, and "-s none" builds without a sanitizer (fumi's code under test
-# is safe Rust; a panic, an overflow check, an assertion or a timeout is what
-# the fuzzer catches). Crashes land in fuzz/artifacts/TARGET/, logs in
-# fuzz/logs/, the growing corpus in fuzz/corpus/ (all ignored by git).
+# Only a stable compiler is needed: "-s none" builds without a sanitizer, and
+# then cargo-fuzz passes no -Z flag (a sanitizer needs -Zsanitizer, which a
+# stable cargo refuses even with RUSTC_BOOTSTRAP=1). fumi's code under test is
+# safe Rust; "-a" keeps debug assertions and overflow checks on in the
+# optimised build, so a panic, an integer overflow, an assertion, a timeout
+# or a memory blow-up is what the fuzzer catches. Crashes land in
+# fuzz/artifacts/TARGET/, logs in fuzz/logs/, the growing corpus in
+# fuzz/corpus/ (all ignored by git).
 set -euo pipefail
 secs=${1:-300}
 shift || true
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=(parse rewrite)
 cd "$(dirname "$0")/../fuzz"
-export RUSTC_BOOTSTRAP=1
-for t in "${targets[@]}"; do cargo fuzz build -O -s none "$t"; done
+for t in "${targets[@]}"; do cargo fuzz build -O -a -s none "$t"; done
 mkdir -p logs
 seed() {
     # The corpus sample as seeds; for rewrite, each message behind a selector byte.
@@ -46,7 +48,7 @@ for t in "${targets[@]}"; do
     echo "== $t: ${secs}s"
     # -timeout: an input taking over 5 s is reported (the README bound is 2 s
     # for a whole run of the binary); -rss_limit_mb: over 2 GB is reported.
-    cargo fuzz run -O -s none "$t" "corpus/$t" -- \
+    cargo fuzz run -O -a -s none "$t" "corpus/$t" -- \
         -max_total_time="$secs" -max_len=65536 -timeout=5 -rss_limit_mb=2048 \
         -print_final_stats=1 > "logs/$t.log" 2>&1 || echo "$t: the fuzzer stopped on a finding (see fuzz/logs/$t.log, fuzz/artifacts/$t/)"
     grep -E '^(#[0-9]+.*(DONE|pulse)|stat::number_of_executed_units|stat::peak_rss_mb|==[0-9]+== ERROR|SUMMARY)' "logs/$t.log" | tail -4

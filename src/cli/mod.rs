@@ -55,6 +55,7 @@ fn train_batch() -> usize {
         .filter(|&n| n > 0)
         .unwrap_or(TRAIN_BATCH)
 }
+
 /// Scans of more inputs than this load every token count into memory first.
 const SNAPSHOT_MIN_INPUTS: usize = 64;
 
