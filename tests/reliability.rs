@@ -777,7 +777,7 @@ fn pipe_property_through_the_binary() {
 
 #[test]
 fn files_written_by_others_are_refused() {
-    let (_dir, home) = trained(5);
+    let (dir, home) = trained(5);
     // lock.mdb, the data file and the home: group- or world-writable.
     for f in ["lock.mdb", "data.mdb", ""] {
         let p = home.join(f);
@@ -804,6 +804,8 @@ fn files_written_by_others_are_refused() {
     if !is_root() || !common::require_program("setpriv") {
         return;
     }
+    // nobody must reach the home whatever the umask.
+    fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o755)).expect("chmod");
     let chown = |p: &Path, uid: u32| std::os::unix::fs::chown(p, Some(uid), None).expect("chown");
     for p in [&home, &home.join("data.mdb"), &home.join("lock.mdb"), &conf] {
         chown(p, 65534);
