@@ -68,7 +68,7 @@ impl Engine {
 
     /// The tokens of a message.
     pub fn tokens(&self, raw: &[u8]) -> TokenSet {
-        let mut set = TokenSet::new();
+        let mut set = TokenSet::with_capacity(1024);
         self.tokens_into(raw, &mut set);
         set
     }

@@ -417,3 +417,233 @@ mod tests {
         assert_eq!(fnr_at_fpr(&spam, &clean, 0.0).1, Some(0.99));
     }
 }
+
+/// Cutoffs suggested by a set of scores: the spam cutoff that keeps false
+/// positives at or below `max_fpr`, and a ham cutoff under which at most
+/// `max_fnr` of the spam fall (what lies between is `unsure`).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Suggestion {
+    pub spam_cutoff: f64,
+    pub ham_cutoff: f64,
+    /// The rates those cutoffs give on the scores they came from.
+    pub fpr: f64,
+    pub fnr: f64,
+    pub unsure: f64,
+}
+
+pub fn suggest(scored: &[Scored], max_fpr: f64, max_fnr: f64) -> Suggestion {
+    let mut clean: Vec<f64> = scored
+        .iter()
+        .filter(|s| !s.spam)
+        .map(|s| s.probability)
+        .collect();
+    let mut spam: Vec<f64> = scored
+        .iter()
+        .filter(|s| s.spam)
+        .map(|s| s.probability)
+        .collect();
+    clean.sort_by(|a, b| b.total_cmp(a));
+    spam.sort_by(f64::total_cmp);
+    // Spam means "above the cutoff": the k-th highest clean score lets k
+    // clean messages through as spam.
+    let k = (max_fpr * clean.len() as f64 + 1e-9).floor() as usize;
+    let spam_cutoff = clean.get(k).copied().unwrap_or(0.0).clamp(0.0, 1.0);
+    // Clean means "at or below the ham cutoff": just under the (k+1)-th
+    // lowest spam score.
+    let k = (max_fnr * spam.len() as f64 + 1e-9).floor() as usize;
+    let ham_cutoff = (spam.get(k).copied().unwrap_or(1.0) - 1e-6).clamp(0.0, spam_cutoff);
+    let n_clean = clean.len().max(1) as f64;
+    let n_spam = spam.len().max(1) as f64;
+    let fp = clean.iter().filter(|&&v| v > spam_cutoff).count() as f64;
+    let fn_ = spam.iter().filter(|&&v| v <= ham_cutoff).count() as f64;
+    let unsure = scored
+        .iter()
+        .filter(|s| s.probability > ham_cutoff && s.probability <= spam_cutoff)
+        .count() as f64;
+    Suggestion {
+        spam_cutoff,
+        ham_cutoff,
+        fpr: fp / n_clean,
+        fnr: fn_ / n_spam,
+        unsure: unsure / scored.len().max(1) as f64,
+    }
+}
+
+/// A self-contained HTML page: the ROC curve and the score histograms of
+/// both classes for each run.
+pub fn html_report(title: &str, runs: &[(String, Vec<Scored>)]) -> String {
+    let mut h = String::new();
+    h.push_str("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>");
+    h.push_str(&escape(title));
+    h.push_str("</title><style>body{font-family:sans-serif;margin:2em;max-width:70em}\
+                svg{border:1px solid #ccc;margin:0.5em 1em 0.5em 0}td,th{padding:0.2em 0.8em;text-align:right}\
+                .spam{fill:#c0392b;stroke:#c0392b}.clean{fill:#2471a3;stroke:#2471a3}</style></head><body>\n");
+    h.push_str(&format!("<h1>{}</h1>\n", escape(title)));
+    h.push_str("<table><tr><th>protocol</th><th>(1-AUC)%</th><th>FNR at FPR ≤ 0.1%</th><th>FNR at FPR ≤ 1%</th></tr>\n");
+    for (name, s) in runs {
+        let m = metrics(s);
+        h.push_str(&format!(
+            "<tr><td style=\"text-align:left\">{}</td><td>{:.4}</td><td>{:.2}%</td><td>{:.2}%</td></tr>\n",
+            escape(name),
+            m.one_minus_auc_pct,
+            100.0 * m.fnr_at_fpr_01.0,
+            100.0 * m.fnr_at_fpr_1.0
+        ));
+    }
+    h.push_str("</table>\n");
+    for (name, s) in runs {
+        h.push_str(&format!("<h2>{}</h2>\n", escape(name)));
+        h.push_str(&roc_svg(s));
+        h.push_str(&histogram_svg(s));
+    }
+    h.push_str("<p>ROC: the share of spam caught (up) against the share of clean mail flagged (right, \
+                logarithmic from 0.01%). Histograms: how many messages of each class got each score \
+                (50 bins, logarithmic counts).</p></body></html>\n");
+    h
+}
+
+fn escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+const W: f64 = 420.0;
+const H: f64 = 300.0;
+const PAD: f64 = 40.0;
+
+fn roc_svg(s: &[Scored]) -> String {
+    let mut v: Vec<&Scored> = s.iter().collect();
+    v.sort_by(|a, b| b.probability.total_cmp(&a.probability));
+    let n_spam = s.iter().filter(|x| x.spam).count().max(1) as f64;
+    let n_clean = s.iter().filter(|x| !x.spam).count().max(1) as f64;
+    // x: log10(FPR) from -4 to 0; FPR 0 drawn at the left edge.
+    let x = |fpr: f64| PAD + (W - 2.0 * PAD) * ((fpr.max(1e-4).log10() + 4.0) / 4.0);
+    let y = |tpr: f64| H - PAD - (H - 2.0 * PAD) * tpr;
+    let (mut tp, mut fp) = (0f64, 0f64);
+    let mut pts = vec![format!("{:.1},{:.1}", x(0.0), y(0.0))];
+    let mut i = 0;
+    while i < v.len() {
+        let t = v[i].probability;
+        while i < v.len() && v[i].probability == t {
+            if v[i].spam {
+                tp += 1.0;
+            } else {
+                fp += 1.0;
+            }
+            i += 1;
+        }
+        pts.push(format!("{:.1},{:.1}", x(fp / n_clean), y(tp / n_spam)));
+    }
+    let mut g = format!("<svg width=\"{W}\" height=\"{H}\" xmlns=\"http://www.w3.org/2000/svg\">");
+    for (k, label) in ["0.01%", "0.1%", "1%", "10%", "100%"].iter().enumerate() {
+        let xx = PAD + (W - 2.0 * PAD) * k as f64 / 4.0;
+        g.push_str(&format!(
+            "<line x1=\"{xx}\" y1=\"{PAD}\" x2=\"{xx}\" y2=\"{}\" stroke=\"#eee\"/><text x=\"{xx}\" y=\"{}\" font-size=\"10\" text-anchor=\"middle\">{label}</text>",
+            H - PAD,
+            H - PAD + 14.0
+        ));
+    }
+    for k in 0..=4 {
+        let t = k as f64 / 4.0;
+        g.push_str(&format!(
+            "<line x1=\"{PAD}\" y1=\"{0}\" x2=\"{1}\" y2=\"{0}\" stroke=\"#eee\"/><text x=\"{2}\" y=\"{0}\" font-size=\"10\" text-anchor=\"end\">{3:.0}%</text>",
+            y(t),
+            W - PAD,
+            PAD - 4.0,
+            100.0 * t
+        ));
+    }
+    g.push_str(&format!(
+        "<polyline fill=\"none\" class=\"spam\" stroke-width=\"1.5\" points=\"{}\"/>",
+        pts.join(" ")
+    ));
+    g.push_str(&format!(
+        "<text x=\"{}\" y=\"16\" font-size=\"12\" text-anchor=\"middle\">ROC: spam caught vs clean flagged (log)</text></svg>\n",
+        W / 2.0
+    ));
+    g
+}
+
+fn histogram_svg(s: &[Scored]) -> String {
+    const BINS: usize = 50;
+    let mut counts = [[0usize; BINS]; 2];
+    for x in s {
+        let b = ((x.probability * BINS as f64) as usize).min(BINS - 1);
+        counts[usize::from(x.spam)][b] += 1;
+    }
+    let max = counts.iter().flatten().copied().max().unwrap_or(1).max(1) as f64;
+    let bw = (W - 2.0 * PAD) / BINS as f64;
+    let hgt = |c: usize| {
+        if c == 0 {
+            0.0
+        } else {
+            (H - 2.0 * PAD) * (1.0 + c as f64).log10() / (1.0 + max).log10()
+        }
+    };
+    let mut g = format!("<svg width=\"{W}\" height=\"{H}\" xmlns=\"http://www.w3.org/2000/svg\">");
+    for (class, name) in [(0usize, "clean"), (1, "spam")] {
+        for (b, &c) in counts[class].iter().enumerate() {
+            let hh = hgt(c);
+            if hh > 0.0 {
+                g.push_str(&format!(
+                    "<rect class=\"{name}\" fill-opacity=\"0.55\" stroke-width=\"0\" x=\"{:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"{:.1}\"><title>{name}: {c} messages at {:.2}–{:.2}</title></rect>",
+                    PAD + b as f64 * bw,
+                    H - PAD - hh,
+                    bw,
+                    hh,
+                    b as f64 / BINS as f64,
+                    (b + 1) as f64 / BINS as f64
+                ));
+            }
+        }
+    }
+    for k in 0..=4 {
+        let xx = PAD + (W - 2.0 * PAD) * k as f64 / 4.0;
+        g.push_str(&format!(
+            "<text x=\"{xx}\" y=\"{}\" font-size=\"10\" text-anchor=\"middle\">{:.2}</text>",
+            H - PAD + 14.0,
+            k as f64 / 4.0
+        ));
+    }
+    g.push_str(&format!(
+        "<text x=\"{}\" y=\"16\" font-size=\"12\" text-anchor=\"middle\">scores: <tspan class=\"clean\">clean</tspan> and <tspan class=\"spam\">spam</tspan> (log counts)</text></svg>\n",
+        W / 2.0
+    ));
+    g
+}
+
+#[cfg(test)]
+mod report_tests {
+    use super::*;
+
+    fn sc(spam: bool, p: f64) -> Scored {
+        Scored {
+            spam,
+            probability: p,
+            verdict: if p > 0.5 {
+                Verdict::Spam
+            } else {
+                Verdict::Clean
+            },
+        }
+    }
+
+    #[test]
+    fn suggestions_meet_their_targets() {
+        let mut s: Vec<Scored> = (0..1000).map(|i| sc(false, i as f64 / 10_000.0)).collect();
+        s.push(sc(false, 0.97));
+        s.extend((0..200).map(|i| sc(true, 0.5 + i as f64 / 400.0)));
+        let g = suggest(&s, 0.001, 0.01);
+        assert!(g.fpr <= 0.001 && g.fnr <= 0.01, "{g:?}");
+        assert!(g.ham_cutoff <= g.spam_cutoff);
+    }
+
+    #[test]
+    fn report_is_html_with_two_figures_per_run() {
+        let s = vec![sc(true, 0.9), sc(false, 0.1), sc(true, 0.4), sc(false, 0.6)];
+        let h = html_report("t <x>", &[("cv".into(), s)]);
+        assert!(h.starts_with("<!DOCTYPE html>") && h.contains("t &lt;x&gt;"));
+        assert_eq!(h.matches("<svg").count(), 2);
+    }
+}

@@ -17,6 +17,7 @@ pub mod engine;
 pub mod eval;
 pub mod mail;
 pub mod migrate;
+pub mod milter;
 pub mod score;
 pub mod store;
 pub mod token;

@@ -434,7 +434,7 @@ fn overlong_latin_word_becomes_a_skip_token() {
     let word = "a".repeat(1 << 20);
     let t = tokens_of_bytes(format!("Subject: x\n\nbefore {word} after\n").as_bytes());
     check(&t, &[("body", "before"), ("skip", "body:a:1000+")], &[]);
-    assert_eq!(t.len(), 3, "{t:?}");
+    assert_eq!(t.len(), 2, "{t:?}");
     let t = tokens_of_bytes(format!("Subject: x\n\nbefore {} after\n", "b".repeat(45)).as_bytes());
     check(
         &t,
@@ -466,7 +466,6 @@ fn header_tokens_are_tagged_by_header() {
             ("mailer", "bulk"),
             ("list-id", "offers.example.biz"),
             ("content-type", "text/plain"),
-            ("header", "x-mailer"),
         ],
         &[],
     );

@@ -23,9 +23,22 @@ complete -c fumi -l clean -d '--eval: clean messages' -r -F
 complete -c fumi -l folds -d '--eval: number of cross-validation folds' -r
 complete -c fumi -l seed -d '--eval: seed of the 50/50 split and of the online order (as ../shared/bench)' -r
 complete -c fumi -l report -d '--eval: also write an HTML report (ROC curve, score histograms) to FILE' -r -F
+complete -c fumi -l db -d 'The database: redis://[USER:PASS@]HOST:PORT/N, rediss://… (TLS), redis+unix:///PATH?db=N, or an LMDB directory path (default: the home directory); bsfilter\'s type names (sdbm, gdbm, …) are accepted and ignored' -r
+complete -c fumi -l redis-prefix -d 'Namespace of this database on the Redis server (one per user or domain)' -r
+complete -c fumi -l redis-timeout -d 'Give up connecting to Redis, and on each Redis command, after MS milliseconds' -r
+complete -c fumi -l redis-sentinel -d '--db names Redis Sentinels (comma-separated HOST:PORT); ask them for the primary called NAME' -r
+complete -c fumi -l redis-ca -d 'rediss://: trust the certificate authorities in this PEM file instead of the system\'s' -r -F
+complete -c fumi -l copy-db-to -d 'Copy the whole database into an empty one at URL (Redis) or DIR (LMDB)' -r
+complete -c fumi -l copy-db-from -d 'Copy the whole database at URL (Redis) or DIR (LMDB) into this (empty) one' -r
+complete -c fumi -l milter -d 'Run as a milter for Postfix or Sendmail on ADDR: inet:127.0.0.1:8894, inet:8894 (loopback) or unix:/path' -r
+complete -c fumi -l milter-socket-mode -d 'Permissions of a unix: milter socket (octal)' -r
+complete -c fumi -l milter-reject -d 'Reject messages above this spam probability with 550 5.7.1 at the end of DATA' -r
+complete -c fumi -l milter-quarantine -d 'Quarantine (Postfix: hold queue) messages above this spam probability' -r
+complete -c fumi -l milter-skip-network -d 'Do not scan mail from these client networks (CIDR, repeatable or comma-separated)' -r
+complete -c fumi -l milter-log -d 'Where the milter logs one line per message: stderr or syslog (facility mail)' -r -f -a "stderr\t''
+syslog\t''"
 complete -c fumi -l homedir -d 'The database directory (default: $FUMI_HOME, else ~/.fumi)' -r -F
 complete -c fumi -l config-file -d 'Read options from FILE (default: <home>/fumi.conf)' -r -F
-complete -c fumi -l db -d 'bsfilter\'s database type (sdbm, gdbm, bdb, qdbm, ndbm, bdb1): accepted, no effect (fumi uses LMDB)' -r
 complete -c fumi -s j -l jtokenizer -d 'No effect: fumi segments Japanese with its built-in IPADIC dictionary' -r
 complete -c fumi -l max-line -d 'No effect: fumi limits by bytes (--max-message-size, --max-part-size)' -r
 complete -c fumi -l refer-header -d 'No effect: fumi chooses the headers it reads itself' -r
@@ -72,6 +85,8 @@ complete -c fumi -l mbox -d 'Split FILEs into messages at "From " lines'
 complete -c fumi -l show-tokens -d 'Print the message\'s tokens, CATEGORY<TAB>TOKEN, in order of appearance'
 complete -c fumi -l show-db-status -d 'Print the database status as KEY<TAB>VALUE lines'
 complete -c fumi -l eval -d 'Measure accuracy on your own mail (--spam/--clean), without touching the database'
+complete -c fumi -l redis-cluster -d '--db names the nodes of a Redis Cluster, comma-separated (a database lives on one node)'
+complete -c fumi -l milter-scan-authenticated -d 'Scan mail from authenticated (SMTP AUTH) clients too; by default it passes unscanned'
 complete -c fumi -s q -l quiet -d 'Print nothing but results'
 complete -c fumi -s v -l verbose -d 'Print what is done to standard error'
 complete -c fumi -s V -l version -d 'Print the version'

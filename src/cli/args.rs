@@ -184,6 +184,75 @@ pub struct Args {
     #[arg(long, value_name = "FILE", help_heading = "Evaluation")]
     pub report: Option<PathBuf>,
 
+    // ---- several servers (shared database on Redis/Valkey) ----
+    /// The database: redis://[USER:PASS@]HOST:PORT/N, rediss://… (TLS), redis+unix:///PATH?db=N, or an LMDB directory path (default: the home directory); bsfilter's type names (sdbm, gdbm, …) are accepted and ignored
+    #[arg(long, value_name = "URL|DIR", help_heading = "Several servers")]
+    pub db: Option<String>,
+    /// Namespace of this database on the Redis server (one per user or domain)
+    #[arg(
+        long,
+        value_name = "PREFIX",
+        default_value = "fumi",
+        help_heading = "Several servers"
+    )]
+    pub redis_prefix: String,
+    /// Give up connecting to Redis, and on each Redis command, after MS milliseconds
+    #[arg(
+        long,
+        value_name = "MS",
+        default_value_t = 3000,
+        help_heading = "Several servers"
+    )]
+    pub redis_timeout: u64,
+    /// --db names the nodes of a Redis Cluster, comma-separated (a database lives on one node)
+    #[arg(long, help_heading = "Several servers")]
+    pub redis_cluster: bool,
+    /// --db names Redis Sentinels (comma-separated HOST:PORT); ask them for the primary called NAME
+    #[arg(long, value_name = "NAME", help_heading = "Several servers")]
+    pub redis_sentinel: Option<String>,
+    /// rediss://: trust the certificate authorities in this PEM file instead of the system's
+    #[arg(long, value_name = "FILE", help_heading = "Several servers")]
+    pub redis_ca: Option<PathBuf>,
+    /// Copy the whole database into an empty one at URL (Redis) or DIR (LMDB)
+    #[arg(long, value_name = "URL|DIR", help_heading = "Several servers")]
+    pub copy_db_to: Option<String>,
+    /// Copy the whole database at URL (Redis) or DIR (LMDB) into this (empty) one
+    #[arg(long, value_name = "URL|DIR", help_heading = "Several servers")]
+    pub copy_db_from: Option<String>,
+    // ---- milter ----
+    /// Run as a milter for Postfix or Sendmail on ADDR: inet:127.0.0.1:8894, inet:8894 (loopback) or unix:/path
+    #[arg(long, value_name = "ADDR", help_heading = "Milter")]
+    pub milter: Option<String>,
+    /// Permissions of a unix: milter socket (octal)
+    #[arg(
+        long,
+        value_name = "MODE",
+        default_value = "660",
+        help_heading = "Milter"
+    )]
+    pub milter_socket_mode: String,
+    /// Reject messages above this spam probability with 550 5.7.1 at the end of DATA
+    #[arg(long, value_name = "P", help_heading = "Milter")]
+    pub milter_reject: Option<f64>,
+    /// Quarantine (Postfix: hold queue) messages above this spam probability
+    #[arg(long, value_name = "P", help_heading = "Milter")]
+    pub milter_quarantine: Option<f64>,
+    /// Do not scan mail from these client networks (CIDR, repeatable or comma-separated)
+    #[arg(
+        long,
+        value_name = "CIDR",
+        value_delimiter = ',',
+        action = ArgAction::Append,
+        help_heading = "Milter"
+    )]
+    pub milter_skip_network: Vec<String>,
+    /// Scan mail from authenticated (SMTP AUTH) clients too; by default it passes unscanned
+    #[arg(long, help_heading = "Milter")]
+    pub milter_scan_authenticated: bool,
+    /// Where the milter logs one line per message: stderr or syslog (facility mail)
+    #[arg(long, value_name = "TARGET", default_value = "stderr", value_parser = ["stderr", "syslog"], help_heading = "Milter")]
+    pub milter_log: String,
+
     // ---- general ----
     /// The database directory (default: $FUMI_HOME, else ~/.fumi)
     #[arg(long, value_name = "DIR")]
@@ -237,9 +306,6 @@ pub struct Args {
     /// bsfilter: a line per message; fumi: same as -v
     #[arg(long, help_heading = "bsfilter compatibility")]
     pub show_process: bool,
-    /// bsfilter's database type (sdbm, gdbm, bdb, qdbm, ndbm, bdb1): accepted, no effect (fumi uses LMDB)
-    #[arg(long, value_name = "TYPE", help_heading = "bsfilter compatibility")]
-    pub db: Option<String>,
     /// No effect: fumi segments Japanese with its built-in IPADIC dictionary
     #[arg(short = 'j', long, value_name = "bigram|block|mecab", value_parser = parse_jtokenizer, hide_short_help = true, help_heading = "bsfilter compatibility")]
     pub jtokenizer: Option<String>,
@@ -497,6 +563,12 @@ impl Args {
             || self.expire.is_some()
             || self.expire_count.is_some()
             || self.show_db_status
+            || self.copy_db()
+    }
+
+    /// `--copy-db-to` or `--copy-db-from`.
+    pub fn copy_db(&self) -> bool {
+        self.copy_db_to.is_some() || self.copy_db_from.is_some()
     }
 }
 

@@ -50,14 +50,22 @@ pub fn default_config(home: &Path, compat: bool) -> PathBuf {
 /// `--db VALUE`. bsfilter's type names are accepted and change nothing;
 /// any other value is not a database fumi knows.
 pub fn check_db(value: &str) -> Result<(), Failure> {
-    if BSFILTER_DB_TYPES.contains(&value) {
+    if BSFILTER_DB_TYPES.contains(&value)
+        || crate::store::redis::is_url(value)
+        || value.contains('/')
+    {
         return Ok(());
     }
     Err(Failure::usage(format!(
-        "--db {value:?}: fumi keeps its counts in LMDB in the home directory; \
+        "--db {value:?}: give a redis:// URL or the path of an LMDB directory; \
          bsfilter's type names ({}) are accepted and ignored",
         BSFILTER_DB_TYPES.join(", ")
     )))
+}
+
+/// Is `--db` one of bsfilter's database type names (which fumi ignores)?
+pub fn is_bsfilter_db_type(value: &str) -> bool {
+    BSFILTER_DB_TYPES.contains(&value)
 }
 
 /// Maps the bsfilter options that have a fumi equivalent onto it.

@@ -133,6 +133,9 @@ pub fn run(argv: Vec<OsString>) -> i32 {
             return f.code;
         }
     };
+    if args.milter.is_some() {
+        return crate::milter::run(&argv, args);
+    }
     if args.pipe && !args.maintenance() && !args.show_tokens && !args.scan {
         return run_pipe(&args);
     }
@@ -142,6 +145,42 @@ pub fn run(argv: Vec<OsString>) -> i32 {
             eprintln!("fumi: {}", f.message);
             f.code
         }
+    }
+}
+
+static PARALLEL: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+
+/// Starts the worker threads for batches (at most 8, or RAYON_NUM_THREADS),
+/// the first time a batch has several messages: a delivery of one message
+/// starts none. Where threads cannot be had (a tight address-space limit, as
+/// Dovecot sets for the programs it runs), fumi works on one thread instead
+/// of failing.
+fn parallel() -> bool {
+    *PARALLEL.get_or_init(|| {
+        let n = std::env::var("RAYON_NUM_THREADS")
+            .ok()
+            .and_then(|v| v.parse::<usize>().ok())
+            .filter(|&n| n > 0)
+            .unwrap_or_else(|| {
+                std::thread::available_parallelism()
+                    .map_or(1, |n| n.get())
+                    .min(8)
+            });
+        n > 1
+            && rayon::ThreadPoolBuilder::new()
+                .num_threads(n)
+                .build_global()
+                .is_ok()
+    })
+}
+
+/// Maps `f` over `items`, on the worker threads when there are several
+/// items and the threads could be started.
+pub fn par_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync + Send) -> Vec<R> {
+    if items.len() > 1 && parallel() {
+        items.par_iter().map(f).collect()
+    } else {
+        items.iter().map(f).collect()
     }
 }
 
@@ -282,6 +321,22 @@ fn validate(a: &Args) -> Result<(), Failure> {
     }
     if a.robs.is_some_and(|s| !(s > 0.0 && s.is_finite())) {
         return Err(Failure::usage("--robs must be positive"));
+    }
+    if !store::redis::valid_prefix(&a.redis_prefix) {
+        return Err(Failure::usage(format!(
+            "--redis-prefix {:?}: 1-200 characters, no braces",
+            a.redis_prefix
+        )));
+    }
+    if a.redis_cluster && a.redis_sentinel.is_some() {
+        return Err(Failure::usage(
+            "--redis-cluster and --redis-sentinel exclude each other",
+        ));
+    }
+    if a.copy_db_to.is_some() && a.copy_db_from.is_some() {
+        return Err(Failure::usage(
+            "--copy-db-to and --copy-db-from exclude each other",
+        ));
     }
     if a.list_spam && a.list_clean {
         return Err(Failure::usage(
@@ -433,6 +488,9 @@ fn dispatch(args: &Args) -> Result<i32, Failure> {
             let n = db.expire(&policy)?;
             say(args, format!("expired {n} tokens"));
         }
+        if args.copy_db() {
+            copy_db(args, &engine)?;
+        }
         if args.show_db_status {
             let db = open_store(args, Mode::Existing)?;
             let mut out = io::stdout().lock();
@@ -534,14 +592,11 @@ fn train(args: &Args, engine: &Engine) -> Result<i32, Failure> {
     let mut total = TrainReport::default();
     let mut out = BufWriter::new(io::stdout().lock());
     let had_errors = for_each_batch(args, train_batch(), |batch| {
-        let prepared: Vec<(store::Digest, TokenSet)> = batch
-            .par_iter()
-            .map(|m| {
-                let mut t = engine.tokens(&m.bytes);
-                t.compact();
-                (engine.digest(&m.bytes), t)
-            })
-            .collect();
+        let prepared: Vec<(store::Digest, TokenSet)> = par_map(&batch, |m| {
+            let mut t = engine.tokens(&m.bytes);
+            t.compact();
+            (engine.digest(&m.bytes), t)
+        });
         ready(engine)?;
         let ops: Vec<_> = prepared
             .iter()
@@ -757,9 +812,16 @@ fn dispatch_pipe_files(args: &Args) -> Result<i32, Failure> {
     Ok(if had_errors { EXIT_ERROR } else { 0 })
 }
 
-/// Opens the database the options select: the LMDB environment in the home
-/// directory.
+/// Opens the database the options select: `--db` (a Redis URL or an LMDB
+/// directory), else the LMDB environment in the home directory.
 pub fn open_store(args: &Args, mode: Mode) -> Result<&'static dyn Store, Failure> {
+    if let Some(loc) = args
+        .db
+        .as_deref()
+        .filter(|d| !compat::is_bsfilter_db_type(d))
+    {
+        return open_location(args, loc, mode);
+    }
     let home = home(args)?;
     let db = Lmdb::open(&home, mode).map_err(|e| match e {
         // System errors say what failed, not where.
@@ -775,6 +837,55 @@ pub fn open_store(args: &Args, mode: Mode) -> Result<&'static dyn Store, Failure
 /// dictionary failed to load.
 fn ready(engine: &Engine) -> Result<(), Failure> {
     engine.tokenizer.check().map_err(Failure::internal)
+}
+
+/// Opens a database by location: a Redis URL (with `--redis-prefix`,
+/// `--redis-timeout`, `--redis-ca`) or an LMDB directory.
+pub fn open_location(args: &Args, loc: &str, mode: Mode) -> Result<&'static dyn Store, Failure> {
+    if store::redis::is_url(loc) {
+        let opts = store::redis::Options {
+            url: loc.to_string(),
+            prefix: args.redis_prefix.clone(),
+            timeout: std::time::Duration::from_millis(args.redis_timeout),
+            ca_file: args.redis_ca.clone(),
+            cluster: args.redis_cluster,
+            sentinel: args.redis_sentinel.clone(),
+        };
+        return Ok(store::redis::Redis::open(&opts, mode)?);
+    }
+    Ok(Lmdb::open(Path::new(loc), mode)?)
+}
+
+/// `--copy-db-to` / `--copy-db-from`: the whole database into an empty one.
+fn copy_db(args: &Args, engine: &Engine) -> Result<(), Failure> {
+    let (src, dst, other) = match (&args.copy_db_to, &args.copy_db_from) {
+        (Some(to), _) => (
+            open_store(args, Mode::Existing)?,
+            open_location(args, to, Mode::Create)?,
+            to,
+        ),
+        (None, Some(from)) => (
+            open_location(args, from, Mode::Existing)?,
+            open_store(args, Mode::Create)?,
+            from,
+        ),
+        (None, None) => return Ok(()),
+    };
+    if std::ptr::addr_eq(src as *const dyn Store, dst as *const dyn Store) {
+        return Err(Failure::usage(format!(
+            "{}: that is the database itself",
+            store::redis::mask_url(other)
+        )));
+    }
+    let r = store::copy::copy(src, dst, &engine.tokenizer.id())?;
+    warn(
+        args,
+        format!(
+            "copied {} tokens, {} trained-message digests, {} spam and {} clean messages",
+            r.tokens, r.digests, r.totals.spam, r.totals.clean
+        ),
+    );
+    Ok(())
 }
 
 fn open_for_filter(args: &Args, engine: &Engine) -> Result<&'static dyn Store, Failure> {
@@ -806,7 +917,9 @@ fn explain(out: &mut dyn Write, name: &str, o: &Outcome, tokens: &TokenSet) -> i
         keys.len()
     )?;
     writeln!(out, "# f(w)\tspam\tclean\tcategory\ttoken")?;
-    for c in &o.clues {
+    let mut clues = o.clues.clone();
+    crate::score::sort_clues(&mut clues);
+    for c in &clues {
         let (cat, tok) = keys
             .get(c.index)
             .and_then(|k| token::set::split_key(k))
@@ -841,10 +954,7 @@ fn filter(args: &Args, engine: &Engine) -> Result<i32, Failure> {
     let mut out = BufWriter::new(io::stdout().lock());
     let mut learn: Vec<(store::Digest, Action, TokenSet)> = Vec::new();
     let had_errors = for_each_batch(args, BATCH, |batch| {
-        let scored: Vec<_> = batch
-            .par_iter()
-            .map(|m| engine.score(&m.bytes, &counts))
-            .collect();
+        let scored: Vec<_> = par_map(&batch, |m| engine.score(&m.bytes, &counts));
         ready(engine)?;
         for (m, s) in batch.iter().zip(scored) {
             let s = s?;
@@ -948,7 +1058,7 @@ fn evaluate(args: &Args, engine: &Engine) -> Result<i32, Failure> {
             eval::online(&corpus, &args.seed, true, p),
         ),
     ];
-    for (name, scored) in &runs {
+    for (name, scored) in runs.iter() {
         let m = eval::metrics(scored);
         writeln!(
             out,
@@ -968,6 +1078,31 @@ fn evaluate(args: &Args, engine: &Engine) -> Result<i32, Failure> {
             100.0 * m.fnr_at_fpr_01.0,
             100.0 * m.fnr_at_fpr_1.0
         )?;
+    }
+    // Cutoffs from cross-validation, where every message was scored by a
+    // model that had not seen it.
+    let cv = &runs[0].1;
+    for (target, label) in [(0.001, "0.1%"), (0.0, "none")] {
+        let g = eval::suggest(cv, target, 0.01);
+        writeln!(
+            out,
+            "suggested (false positives {label}): --spam-cutoff {:.6} --ham-cutoff {:.6}  \
+             → FPR {:.2}%, FNR {:.2}%, unsure {:.2}% (cross-validation)",
+            g.spam_cutoff,
+            g.ham_cutoff,
+            100.0 * g.fpr,
+            100.0 * g.fnr,
+            100.0 * g.unsure
+        )?;
+    }
+    if let Some(path) = &args.report {
+        let title = format!(
+            "fumi --eval: {n_spam} spam, {} clean",
+            corpus.samples.len() - n_spam
+        );
+        std::fs::write(path, eval::html_report(&title, &runs))
+            .map_err(|e| Failure::internal(format!("{}: {e}", path.display())))?;
+        say(args, format!("report written to {}", path.display()));
     }
     Ok(if errors.is_empty() { 0 } else { EXIT_ERROR })
 }

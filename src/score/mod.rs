@@ -49,7 +49,10 @@ impl Method {
 }
 
 /// Default spam cutoff for `rf`: spam if the probability is above it.
-pub const DEFAULT_SPAM_CUTOFF: f64 = 0.95;
+/// Chosen by 10-fold cross-validation on the SpamAssassin public corpus with
+/// the default parameters: 0.05 % of clean mail above it, 5 % of spam below
+/// (0.95, bsfilter's value, lets 14 % of the spam through for 0.02 %).
+pub const DEFAULT_SPAM_CUTOFF: f64 = 0.6;
 
 /// Scoring parameters.
 #[derive(Clone, Debug)]
@@ -76,8 +79,8 @@ impl Default for Params {
             method: Method::RobinsonFisher,
             strength: 0.3,
             prior: 0.46,
-            min_dev: 0.1,
-            max_clues: 150,
+            min_dev: 0.0,
+            max_clues: 0,
             spam_cutoff: DEFAULT_SPAM_CUTOFF,
             ham_cutoff: None,
         }
@@ -117,7 +120,7 @@ pub struct Clue {
 pub struct Outcome {
     pub probability: f64,
     pub verdict: Verdict,
-    /// The clues used, most extreme first.
+    /// The clues used, in token order (see [`sort_clues`]).
     pub clues: Vec<Clue>,
 }
 
@@ -157,26 +160,46 @@ fn graham_f(c: TokenCounts, totals: Totals) -> Option<f64> {
     Some((sr / (sr + gr)).clamp(0.01, 0.99))
 }
 
-/// ln of the chi-square survival function Q(x2 | 2·half_dof), computed as a
-/// log-sum-exp of the Poisson series so that it never underflows.
+/// ln(k!), exactly for small k and by Stirling's series (error below
+/// 1e-12) above.
+fn ln_factorial(k: usize) -> f64 {
+    if k <= 20 {
+        return (2..=k).map(|i| (i as f64).ln()).sum();
+    }
+    let x = k as f64;
+    x * x.ln() - x + 0.5 * (2.0 * std::f64::consts::PI * x).ln() + 1.0 / (12.0 * x)
+        - 1.0 / (360.0 * x * x * x)
+}
+
+/// ln of the chi-square survival function Q(x2 | 2·half_dof): the Poisson
+/// series e^-m Σ m^i/i! (i < half_dof, m = x2/2), summed relative to its
+/// largest term so that it neither underflows nor needs an exp per term.
 fn ln_chi2q(x2: f64, half_dof: usize) -> f64 {
     let m = x2 / 2.0;
-    if m <= 0.0 {
+    if m <= 0.0 || half_dof == 0 {
         return 0.0;
     }
-    let ln_m = m.ln();
-    // term_i = e^-m m^i / i!
-    let mut ln_term = -m;
-    let mut max = ln_term;
-    let mut terms = Vec::with_capacity(half_dof);
-    terms.push(ln_term);
-    for i in 1..half_dof {
-        ln_term += ln_m - (i as f64).ln();
-        terms.push(ln_term);
-        max = max.max(ln_term);
+    let n = half_dof;
+    let peak = (m.floor() as usize).min(n - 1);
+    let ln_peak = -m + peak as f64 * m.ln() - ln_factorial(peak);
+    let mut sum = 1.0;
+    let mut t = 1.0;
+    for i in peak + 1..n {
+        t *= m / i as f64;
+        sum += t;
+        if t < sum * 1e-17 {
+            break;
+        }
     }
-    let sum: f64 = terms.iter().map(|t| (t - max).exp()).sum();
-    (max + sum.ln()).min(0.0)
+    t = 1.0;
+    for i in (1..=peak).rev() {
+        t *= i as f64 / m;
+        sum += t;
+        if t < sum * 1e-17 {
+            break;
+        }
+    }
+    (ln_peak + sum.ln()).min(0.0)
 }
 
 /// Combines token probabilities.
@@ -249,16 +272,23 @@ pub fn score(counts: &[TokenCounts], totals: Totals, p: &Params) -> Outcome {
 
 /// Keeps the clues outside the min_dev band, most extreme first, at most `max`.
 fn select(clues: &mut Vec<Clue>, min_dev: f64, max: usize) {
-    clues.retain(|c| (c.f - 0.5).abs() >= min_dev);
+    if min_dev > 0.0 {
+        clues.retain(|c| (c.f - 0.5).abs() >= min_dev);
+    }
+    if max > 0 && clues.len() > max {
+        sort_clues(clues);
+        clues.truncate(max);
+    }
+}
+
+/// Most extreme clues first (for a clue cap and for `--explain`).
+pub fn sort_clues(clues: &mut [Clue]) {
     clues.sort_by(|a, b| {
         (b.f - 0.5)
             .abs()
             .total_cmp(&(a.f - 0.5).abs())
             .then(a.index.cmp(&b.index))
     });
-    if max > 0 {
-        clues.truncate(max);
-    }
 }
 
 /// The verdict for a probability under the cutoffs (bsfilter: spam if above
@@ -282,6 +312,31 @@ mod tests {
             spam,
             clean,
             day: 0,
+        }
+    }
+
+    /// The straightforward log-sum-exp of every term, for comparison.
+    fn reference(x2: f64, n: usize) -> f64 {
+        let m = x2 / 2.0;
+        let mut terms = vec![-m];
+        for i in 1..n {
+            let last = terms[i - 1];
+            terms.push(last + m.ln() - (i as f64).ln());
+        }
+        let max = terms.iter().copied().fold(f64::MIN, f64::max);
+        (max + terms.iter().map(|t| (t - max).exp()).sum::<f64>().ln()).min(0.0)
+    }
+
+    #[test]
+    fn chi2q_agrees_with_the_full_series() {
+        for &n in &[1usize, 2, 5, 30, 150, 400, 2000] {
+            for &x2 in &[0.01, 1.0, 10.0, 100.0, 800.0, 3000.0, 20000.0] {
+                let (a, b) = (ln_chi2q(x2, n), reference(x2, n));
+                assert!(
+                    (a - b).abs() <= 1e-9 * b.abs().max(1.0),
+                    "n={n} x2={x2}: {a} vs {b}"
+                );
+            }
         }
     }
 
@@ -328,7 +383,10 @@ mod tests {
             spam: 10,
             clean: 10,
         };
-        let mut p = Params::default();
+        let mut p = Params {
+            min_dev: 0.1,
+            ..Params::default()
+        };
         let spam = score(&[tc(9, 0), tc(8, 1), tc(0, 0)], t, &p);
         assert_eq!(spam.verdict, Verdict::Spam);
         assert_eq!(spam.clues.len(), 2, "the unknown token is within min_dev");

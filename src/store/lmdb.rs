@@ -31,7 +31,7 @@ use super::{
 /// The on-disk format this code writes.
 pub const FORMAT_VERSION: u32 = 1;
 
-const DEFAULT_MAP_SIZE: usize = 256 << 20;
+const MIN_MAP_SIZE: usize = 32 << 20;
 const MAX_MAP_SIZE: usize = 1 << 40;
 
 /// How to open a home.
@@ -63,13 +63,21 @@ fn registry() -> &'static Mutex<HashMap<PathBuf, &'static Lmdb>> {
     R.get_or_init(Default::default)
 }
 
-/// Initial map size: `FUMI_MAP_SIZE` (bytes) if set, for tests of growth.
-fn initial_map_size() -> usize {
-    std::env::var("FUMI_MAP_SIZE")
+/// Initial map size: twice the data file, at least 32 MiB; `FUMI_MAP_SIZE`
+/// (bytes) if set, for tests of growth. The map is only address space, but
+/// a small one keeps fumi working under address-space limits (Dovecot gives
+/// the programs it runs 256 MiB); a write that needs more grows it.
+fn initial_map_size(dir: &Path) -> usize {
+    if let Some(v) = std::env::var("FUMI_MAP_SIZE")
         .ok()
         .and_then(|v| v.parse::<usize>().ok())
-        .map(|v| v.max(64 << 10) / 4096 * 4096)
-        .unwrap_or(DEFAULT_MAP_SIZE)
+    {
+        return v.max(64 << 10) / 4096 * 4096;
+    }
+    let file = fs::metadata(dir.join("data.mdb"))
+        .map(|m| m.len() as usize)
+        .unwrap_or(0);
+    (file.saturating_mul(2)).max(MIN_MAP_SIZE).div_ceil(1 << 20) * (1 << 20)
 }
 
 /// Can a user other than this process's (and root) change `md`'s file?
@@ -135,7 +143,7 @@ impl Lmdb {
             return Ok(db);
         }
         check_permissions(&key)?;
-        let db = match Self::open_env(&key, false, initial_map_size()) {
+        let db = match Self::open_env(&key, false, initial_map_size(&key)) {
             Ok(db) => db,
             Err(Error::Io(e))
                 if mode == Mode::Existing
@@ -145,12 +153,12 @@ impl Lmdb {
                             | std::io::ErrorKind::ReadOnlyFilesystem
                     ) =>
             {
-                Self::open_env(&key, true, initial_map_size())?
+                Self::open_env(&key, true, initial_map_size(&key))?
             }
             Err(Error::Lmdb(heed::Error::Mdb(heed::MdbError::Other(code))))
                 if mode == Mode::Existing && (code == libc_eacces() || code == libc_erofs()) =>
             {
-                Self::open_env(&key, true, initial_map_size())?
+                Self::open_env(&key, true, initial_map_size(&key))?
             }
             Err(e) => return Err(e),
         };

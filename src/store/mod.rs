@@ -3,9 +3,12 @@
 //! changed together in one transaction.
 //!
 //! [`Store`] is the interface the scorer and the command line use; [`lmdb`]
-//! is the default implementation (one LMDB environment per home directory).
+//! is the default implementation (one LMDB environment per home directory);
+//! [`redis`] keeps one database on a Redis or Valkey server for several hosts.
 
+pub mod copy;
 pub mod lmdb;
+pub mod redis;
 
 use std::fmt;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -110,6 +113,8 @@ pub enum Error {
     Lmdb(heed::Error),
     /// Unreadable content.
     Corrupt(String),
+    /// The Redis server could not be reached or refused a command.
+    Redis(String),
 }
 
 impl fmt::Display for Error {
@@ -131,6 +136,7 @@ impl fmt::Display for Error {
             Error::Io(e) => write!(f, "{e}"),
             Error::Lmdb(e) => write!(f, "LMDB: {e}"),
             Error::Corrupt(what) => write!(f, "the database is damaged: {what}"),
+            Error::Redis(what) => write!(f, "Redis {what}"),
         }
     }
 }

@@ -80,7 +80,7 @@ pub(super) fn tokenize_headers(mail: &Mail, ctx: &mut Ctx<'_, '_>) {
         if lname.is_empty() || ignored(&lname, ctx.opts) {
             continue;
         }
-        if lname.len() <= 40 {
+        if ctx.opts.header_names && lname.len() <= 40 {
             (ctx.sink)(Category::Header, &lname);
         }
         let value = field.value.as_str();
@@ -193,7 +193,7 @@ fn received(value: &str, ctx: &mut Ctx<'_, '_>) {
             }
         } else if piece.contains('@') {
             continue;
-        } else {
+        } else if ctx.opts.received_words {
             ascii_words(piece, &mut |w| {
                 if w.len() >= 2
                     && w.len() <= 20

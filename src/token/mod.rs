@@ -83,6 +83,10 @@ pub struct Options {
     /// Header names (lower case) never tokenized, besides the built-in list:
     /// the headers fumi itself writes with a custom `--header-prefix`.
     pub ignore_headers: Vec<String>,
+    /// Emit the name of every header present (`header` category).
+    pub header_names: bool,
+    /// Emit the protocol words of Received headers (hosts and IPs always).
+    pub received_words: bool,
 }
 
 impl Default for Options {
@@ -91,6 +95,8 @@ impl Default for Options {
             fold_case: true,
             word_pairs: false,
             ignore_headers: Vec::new(),
+            header_names: false,
+            received_words: true,
         }
     }
 }

@@ -25,9 +25,10 @@ pub struct TokenSet {
     table: HashTable<u32>,
 }
 
-fn hash(bytes: &[u8]) -> u64 {
+fn hash_parts(cat: u8, token: &[u8]) -> u64 {
     let mut h = FxBuildHasher.build_hasher();
-    h.write(bytes);
+    h.write_u8(cat);
+    h.write(token);
     h.finish()
 }
 
@@ -50,6 +51,15 @@ impl TokenSet {
         TokenSet::default()
     }
 
+    /// A set with room for `n` distinct tokens without growing.
+    pub fn with_capacity(n: usize) -> TokenSet {
+        TokenSet {
+            arena: Vec::with_capacity(n * 12),
+            entries: Vec::with_capacity(n),
+            table: HashTable::with_capacity(n),
+        }
+    }
+
     pub fn clear(&mut self) {
         self.arena.clear();
         self.entries.clear();
@@ -58,31 +68,34 @@ impl TokenSet {
 
     /// Adds one occurrence of a token.
     pub fn insert(&mut self, cat: Category, token: &str) {
-        let start = self.arena.len();
-        self.arena.push(cat as u8);
-        self.arena.extend_from_slice(token.as_bytes());
-        let key = &self.arena[start..];
-        let h = hash(key);
+        let tok = token.as_bytes();
+        let h = hash_parts(cat as u8, tok);
         let arena = &self.arena;
         let entries = &mut self.entries;
-        if let Some(&idx) = self.table.find(h, |&i| {
-            let e = entries[i as usize];
-            &arena[e.start as usize..(e.start + e.len) as usize] == key
-        }) {
-            entries[idx as usize].count += 1;
-            self.arena.truncate(start);
+        let same = |i: &u32| {
+            let e = entries[*i as usize];
+            let k = &arena[e.start as usize..(e.start + e.len) as usize];
+            k.len() == tok.len() + 1 && k[0] == cat as u8 && &k[1..] == tok
+        };
+        if let Some(&idx) = self.table.find(h, same) {
+            self.entries[idx as usize].count += 1;
             return;
         }
-        let idx = entries.len() as u32;
-        entries.push(Entry {
+        let start = self.arena.len();
+        self.arena.push(cat as u8);
+        self.arena.extend_from_slice(tok);
+        let idx = self.entries.len() as u32;
+        self.entries.push(Entry {
             start: start as u32,
-            len: (self.arena.len() - start) as u32,
+            len: (tok.len() + 1) as u32,
             count: 1,
         });
         let arena = &self.arena;
+        let entries = &self.entries;
         self.table.insert_unique(h, idx, |&i| {
             let e = entries[i as usize];
-            hash(&arena[e.start as usize..(e.start + e.len) as usize])
+            let k = &arena[e.start as usize..(e.start + e.len) as usize];
+            hash_parts(k[0], &k[1..])
         });
     }
 

@@ -72,6 +72,11 @@ fn chunk(piece: &str, cat: Category, ctx: &mut Ctx<'_, '_>, prev: &mut String) {
 
 /// One whitespace-delimited chunk: URLs and addresses first, words around them.
 fn chunk_tokens(chunk: &str, cat: Category, ctx: &mut Ctx<'_, '_>, prev: &mut String) {
+    // A URL has "://" or "www.", an address "@": most words have neither.
+    if memchr::memchr3(b':', b'@', b'.', chunk.as_bytes()).is_none() {
+        words(chunk, cat, ctx, prev);
+        return;
+    }
     let mut rest = chunk;
     while !rest.is_empty() {
         let url = find_url(rest);

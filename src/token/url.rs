@@ -75,6 +75,9 @@ pub(crate) fn url_tokens(url: &str, ctx: &mut Ctx<'_, '_>) {
 
 /// Is `s` a dotted-quad IPv4 address?
 pub(crate) fn is_ipv4(s: &str) -> bool {
+    if s.len() < 7 || s.len() > 15 || !s.as_bytes()[0].is_ascii_digit() {
+        return false;
+    }
     let mut n = 0;
     for part in s.split('.') {
         n += 1;
