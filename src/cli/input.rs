@@ -118,16 +118,27 @@ fn list(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
 
 /// Reads standard input, at most `limit` bytes; returns the bytes and
 /// whether input remains.
+///
+/// Reads file descriptor 0 directly, never more than asked: whatever
+/// follows stays in the kernel for whoever copies the rest (the standard
+/// input handle, or the fatal-signal handler of [`super::fatal`]).
 pub fn read_stdin_head(limit: usize) -> std::io::Result<(Vec<u8>, bool)> {
+    use std::os::fd::FromRawFd;
+    // SAFETY: fd 0 is open for the life of the process; ManuallyDrop keeps
+    // this File from closing it.
+    let stdin = std::mem::ManuallyDrop::new(unsafe { fs::File::from_raw_fd(0) });
     let mut buf = Vec::new();
-    let stdin = std::io::stdin();
-    let mut lock = stdin.lock();
-    (&mut lock).take(limit as u64).read_to_end(&mut buf)?;
+    (&*stdin).take(limit as u64).read_to_end(&mut buf)?;
     if buf.len() < limit {
         return Ok((buf, false));
     }
     let mut probe = [0u8; 1];
-    let n = lock.read(&mut probe)?;
+    let n = loop {
+        match (&*stdin).read(&mut probe) {
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            r => break r?,
+        }
+    };
     buf.extend_from_slice(&probe[..n]);
     Ok((buf, n > 0))
 }

@@ -248,23 +248,56 @@ fn write_to(
             f(&mut out)?;
             out.flush()?;
         }
-        Some(path) => {
-            let file = open_private(path)
+        Some(path) if fs::metadata(path).is_ok_and(|m| !m.is_file()) => {
+            // A device or a pipe (/dev/stdout, a FIFO): written in place.
+            let file = fs::OpenOptions::new()
+                .write(true)
+                .open(path)
                 .map_err(|e| Failure::internal(format!("{}: {e}", path.display())))?;
             let mut out = BufWriter::new(file);
             f(&mut out)?;
             out.flush()?;
-            out.get_ref().sync_all()?;
+        }
+        Some(path) => {
+            // A new file beside the target, renamed over it once complete:
+            // a full disk or a kill leaves the old file (or none), never a
+            // truncated dump, and the result is 0600 even if an older file
+            // of that name was not.
+            let tmp = temp_beside(path);
+            let _ = fs::remove_file(&tmp);
+            let file = open_private(&tmp)
+                .map_err(|e| Failure::internal(format!("{}: {e}", tmp.display())))?;
+            let mut out = BufWriter::new(file);
+            let written = f(&mut out)
+                .map_err(Failure::from)
+                .and_then(|()| Ok(out.flush()?))
+                .and_then(|()| Ok(out.get_ref().sync_all()?))
+                .and_then(|()| {
+                    fs::rename(&tmp, path)
+                        .map_err(|e| Failure::internal(format!("{}: {e}", path.display())))
+                });
+            if written.is_err() {
+                let _ = fs::remove_file(&tmp);
+            }
+            written?;
         }
     }
     Ok(())
 }
 
+/// `DIR/.NAME.fumi-tmp-PID` for `DIR/NAME`.
+fn temp_beside(path: &Path) -> std::path::PathBuf {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "export".into());
+    path.with_file_name(format!(".{name}.fumi-tmp-{}", std::process::id()))
+}
+
 fn open_private(path: &Path) -> io::Result<fs::File> {
     fs::OpenOptions::new()
         .write(true)
-        .create(true)
-        .truncate(true)
+        .create_new(true)
         .mode(0o600)
         .open(path)
 }

@@ -8,6 +8,7 @@
 
 pub mod args;
 pub mod compat;
+pub mod fatal;
 pub mod input;
 pub mod manual;
 mod migrate;
@@ -44,6 +45,17 @@ const BATCH: usize = 1000;
 /// Messages trained per write transaction. Every transaction copies the
 /// pages it touches, so few large ones keep the file compact.
 const TRAIN_BATCH: usize = 10_000;
+
+/// The training batch: [`TRAIN_BATCH`], or `FUMI_TRAIN_BATCH` (for crash
+/// tests that need many commits in one run; see README, "Reliability").
+fn train_batch() -> usize {
+    std::env::var("FUMI_TRAIN_BATCH")
+        .ok()
+        .and_then(|v| v.parse::<usize>().ok())
+        .filter(|&n| n > 0)
+        .unwrap_or(TRAIN_BATCH)
+}
+
 /// Scans of more inputs than this load every token count into memory first.
 const SNAPSHOT_MIN_INPUTS: usize = 64;
 
@@ -72,7 +84,15 @@ impl Failure {
 
 impl From<store::Error> for Failure {
     fn from(e: store::Error) -> Self {
-        Failure::internal(e)
+        use heed::MdbError as M;
+        match &e {
+            store::Error::Lmdb(heed::Error::Mdb(
+                M::Corrupted | M::PageNotFound | M::Invalid | M::VersionMismatch | M::Panic,
+            )) => Failure::internal(format!(
+                "{e}: the database is damaged; restore a backup (--import-db) or retrain into a new home"
+            )),
+            _ => Failure::internal(e),
+        }
     }
 }
 
@@ -90,10 +110,22 @@ pub fn run(argv: Vec<OsString>) -> i32 {
         Ok(a) => a,
         Err(f) => {
             if f.code != 0 {
-                eprintln!("fumi: {}", f.message.trim_end());
+                if wants_pipe {
+                    eprintln!(
+                        "fumi: {}; message passed through unchanged",
+                        f.message.trim_end()
+                    );
+                } else {
+                    eprintln!("fumi: {}", f.message.trim_end());
+                }
                 if wants_pipe {
                     // A filter must never eat mail, even when misconfigured.
                     let _ = io::copy(&mut io::stdin().lock(), &mut io::stdout().lock());
+                    if f.code == EXIT_ERROR {
+                        // Not a usage error (an unsafe configuration file):
+                        // the message went through, as for any other failure.
+                        return 0;
+                    }
                 }
             } else {
                 print!("{}", f.message);
@@ -166,15 +198,24 @@ pub fn parse(argv: &[OsString]) -> Result<Args, Failure> {
         .clone()
         .or_else(|| home.as_ref().map(|h| compat::default_config(h, compat)));
     if let Some(path) = config {
-        match std::fs::read_to_string(&path) {
+        match read_config(&path) {
             Ok(text) => full.extend(args::config_args(&text)),
-            Err(e) if config_arg.is_some() => {
+            Err(ConfigError::Insecure(msg)) => return Err(Failure::internal(msg)),
+            Err(ConfigError::Io(e)) if config_arg.is_some() => {
                 return Err(Failure::usage(format!(
                     "config file {}: {e}",
                     path.display()
                 )));
             }
-            Err(_) => {}
+            Err(ConfigError::Io(e)) if e.kind() != io::ErrorKind::NotFound => {
+                // There, but unreadable: running without it could mean other
+                // options than the user set (another home, other cutoffs).
+                return Err(Failure::internal(format!(
+                    "config file {}: {e}",
+                    path.display()
+                )));
+            }
+            Err(ConfigError::Io(_)) => {}
         }
     }
     full.extend(argv.iter().skip(1).cloned());
@@ -195,6 +236,52 @@ pub fn parse(argv: &[OsString]) -> Result<Args, Failure> {
     validate(&args)?;
     compat::validate(&args)?;
     Ok(args)
+}
+
+enum ConfigError {
+    Io(io::Error),
+    Insecure(String),
+}
+
+impl From<io::Error> for ConfigError {
+    fn from(e: io::Error) -> Self {
+        ConfigError::Io(e)
+    }
+}
+
+/// Reads a configuration file, refusing one that another user could have
+/// written (it can set any option, `--homedir` included): the file must
+/// not be group- or world-writable nor owned by another user (root
+/// aside), and neither may its directory, unless that directory is sticky
+/// (as /tmp is).
+fn read_config(path: &Path) -> Result<String, ConfigError> {
+    use std::io::Read;
+    use std::os::unix::fs::MetadataExt;
+    use store::lmdb::writable_by_others;
+    let mut file = std::fs::File::open(path)?;
+    let refuse = |what: &Path| {
+        ConfigError::Insecure(format!(
+            "refusing to read the configuration file {}: {} is writable by other users (chmod go-w)",
+            path.display(),
+            what.display()
+        ))
+    };
+    if writable_by_others(&file.metadata()?) {
+        return Err(refuse(path));
+    }
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    if let Ok(md) = std::fs::metadata(dir)
+        && writable_by_others(&md)
+        && md.mode() & 0o1000 == 0
+    {
+        return Err(refuse(dir));
+    }
+    let mut text = String::new();
+    file.read_to_string(&mut text)?;
+    Ok(text)
 }
 
 fn validate(a: &Args) -> Result<(), Failure> {
@@ -317,13 +404,15 @@ pub fn engine(args: &Args) -> Engine {
     }
     Engine {
         tokenizer: Tokenizer::new(opts),
+        // At most 1 GiB each: token offsets are 32-bit, and no bound should
+        // let sizes overflow.
         limits: Limits {
-            max_part_bytes: args.max_part_size.max(1024),
+            max_part_bytes: args.max_part_size.clamp(1024, 1 << 30),
             ..Limits::default()
         },
         params: params(args),
         counting: Counting::Presence,
-        max_message_bytes: args.max_message_size.max(4096),
+        max_message_bytes: args.max_message_size.clamp(4096, 1 << 30),
     }
 }
 
@@ -503,6 +592,7 @@ fn show_tokens(args: &Args, engine: &Engine) -> Result<i32, Failure> {
         Ok(())
     })?;
     out.flush()?;
+    ready(engine)?;
     if let Some(e) = io_err {
         return Err(e.into());
     }
@@ -535,17 +625,23 @@ fn train(args: &Args, engine: &Engine) -> Result<i32, Failure> {
     let flag_yes = args.add_spam || args.sub_clean;
     let mut total = TrainReport::default();
     let mut out = BufWriter::new(io::stdout().lock());
-    let had_errors = for_each_batch(args, TRAIN_BATCH, |batch| {
+    let had_errors = for_each_batch(args, train_batch(), |batch| {
         let prepared: Vec<(store::Digest, TokenSet)> = par_map(&batch, |m| {
             let mut t = engine.tokens(&m.bytes);
             t.compact();
             (engine.digest(&m.bytes), t)
         });
+        ready(engine)?;
         let ops: Vec<_> = prepared
             .iter()
             .flat_map(|(d, t)| actions.iter().map(|&a| engine.train_op(*d, a, t)))
             .collect();
-        let r = db.train(&ops)?;
+        let r = db.train(&ops).map_err(|e| {
+            Failure::internal(format!(
+                "learning failed, this batch of {} messages was not learned (the database is as it was before it): {e}",
+                batch.len()
+            ))
+        })?;
         total.learned += r.learned;
         total.moved += r.moved;
         total.unlearned += r.unlearned;
@@ -633,6 +729,7 @@ fn run_pipe(args: &Args) -> i32 {
             return EXIT_ERROR;
         }
     };
+    fatal::hold(&head, more);
     let classified = catch_unwind(AssertUnwindSafe(|| classify_one(args, &engine, &head)));
     let (output, learn) = match classified {
         Ok(Ok((db, scored))) => {
@@ -660,6 +757,7 @@ fn run_pipe(args: &Args) -> i32 {
     };
     let stdout = io::stdout();
     let mut lock = stdout.lock();
+    fatal::writing();
     let written = lock
         .write_all(&output)
         .and_then(|_| {
@@ -675,6 +773,7 @@ fn run_pipe(args: &Args) -> i32 {
         return EXIT_ERROR;
     }
     drop(lock);
+    fatal::delivered();
     if let Some((db, scored)) = learn {
         if args.explain {
             let mut err = io::stderr().lock();
@@ -706,7 +805,8 @@ fn dispatch_pipe_files(args: &Args) -> Result<i32, Failure> {
             let scored = match &db {
                 Ok(db) => engine
                     .score(&m.bytes, &Counts::Store(*db))
-                    .map_err(Failure::from),
+                    .map_err(Failure::from)
+                    .and_then(|s| ready(&engine).map(|()| s)),
                 Err(f) => Err(Failure::internal(&f.message)),
             };
             match scored {
@@ -757,7 +857,20 @@ pub fn open_store(args: &Args, mode: Mode) -> Result<&'static dyn Store, Failure
         return open_location(args, loc, mode);
     }
     let home = home(args)?;
-    Ok(Lmdb::open(&home, mode)?)
+    let db = Lmdb::open(&home, mode).map_err(|e| match e {
+        // System errors say what failed, not where.
+        store::Error::Io(_) | store::Error::Lmdb(_) => {
+            Failure::internal(format!("opening the database in {}: {e}", home.display()))
+        }
+        e => Failure::from(e),
+    })?;
+    Ok(db)
+}
+
+/// Nothing tokenized so far may be scored or learned if the Japanese
+/// dictionary failed to load.
+fn ready(engine: &Engine) -> Result<(), Failure> {
+    engine.tokenizer.check().map_err(Failure::internal)
 }
 
 /// Opens a database by location: a Redis URL (with `--redis-prefix`,
@@ -822,6 +935,7 @@ fn classify_one(
 ) -> Result<(&'static dyn Store, crate::engine::Scored), Failure> {
     let db = open_for_filter(args, engine)?;
     let scored = engine.score(raw, &Counts::Store(db))?;
+    ready(engine)?;
     Ok((db, scored))
 }
 
@@ -878,6 +992,7 @@ fn filter(args: &Args, engine: &Engine) -> Result<i32, Failure> {
     let mut learn: Vec<(store::Digest, Action, TokenSet)> = Vec::new();
     let had_errors = batches(args, &sources, BATCH, |batch| {
         let scored: Vec<_> = par_map(&batch, |m| engine.score(&m.bytes, &counts));
+        ready(engine)?;
         for (m, s) in batch.iter().zip(scored) {
             let s = s?;
             let o = &s.outcome;
@@ -942,6 +1057,7 @@ fn evaluate(args: &Args, engine: &Engine) -> Result<i32, Failure> {
         eprintln!("fumi: {e}");
     }
     let corpus = eval::build(engine, msgs);
+    ready(engine)?;
     let p = &engine.params;
     let n_spam = corpus.samples.iter().filter(|s| s.spam).count();
     let mut out = io::stdout().lock();

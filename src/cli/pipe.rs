@@ -79,20 +79,39 @@ pub fn rewrite(msg: &[u8], edit: &Edit, complete: bool) -> Vec<u8> {
     }
     if !terminated && (!complete || i < msg.len()) {
         // The header block does not end where we can see it (streamed, or a
-        // last line without a line ending): put our fields first.
+        // last line without a line ending): put our fields first, and drop
+        // forged ones from the lines we have.
         new_fields(&mut out, false);
-        out.extend_from_slice(&msg[pos..]);
+        copy_fields(msg, &lines, &edit.fields, None, &mut out);
+        out.extend_from_slice(&msg[i..]);
         return out;
     }
 
-    let names: Vec<String> = edit
-        .fields
-        .iter()
-        .map(|(n, _)| n.to_ascii_lowercase())
-        .collect();
+    let saw_subject = copy_fields(
+        msg,
+        &lines,
+        &edit.fields,
+        edit.subject_prefix.as_deref(),
+        &mut out,
+    );
+    new_fields(&mut out, edit.subject_prefix.is_some() && !saw_subject);
+    out.extend_from_slice(&msg[i..]);
+    out
+}
+
+/// Copies header lines, leaving out fields named as ours (any case, with
+/// their continuation lines) and prefixing the first Subject; returns
+/// whether there was a Subject.
+fn copy_fields(
+    msg: &[u8],
+    lines: &[Line],
+    ours: &[(String, String)],
+    subject_prefix: Option<&str>,
+    out: &mut Vec<u8>,
+) -> bool {
     let mut skipping = false;
     let mut saw_subject = false;
-    for l in &lines {
+    for l in lines {
         let line = &msg[l.start..l.end];
         let continuation = matches!(line.first(), Some(b' ') | Some(b'\t'));
         if continuation {
@@ -102,11 +121,11 @@ pub fn rewrite(msg: &[u8], edit: &Edit, complete: bool) -> Vec<u8> {
             continue;
         }
         let name = field_name(line);
-        skipping = name.is_some_and(|n| names.iter().any(|w| w.eq_ignore_ascii_case(n)));
+        skipping = name.is_some_and(|n| ours.iter().any(|(w, _)| w.eq_ignore_ascii_case(n)));
         if skipping {
             continue;
         }
-        if let (Some(prefix), Some(n)) = (&edit.subject_prefix, name)
+        if let (Some(prefix), Some(n)) = (subject_prefix, name)
             && n.eq_ignore_ascii_case("subject")
             && !saw_subject
         {
@@ -116,9 +135,7 @@ pub fn rewrite(msg: &[u8], edit: &Edit, complete: bool) -> Vec<u8> {
         }
         out.extend_from_slice(line);
     }
-    new_fields(&mut out, edit.subject_prefix.is_some() && !saw_subject);
-    out.extend_from_slice(&msg[i..]);
-    out
+    saw_subject
 }
 
 fn push_field(out: &mut Vec<u8>, name: &str, value: &str, eol: &[u8]) {
@@ -219,6 +236,18 @@ mod tests {
         assert_eq!(
             s(rewrite(b"A: b\nC: d", &edit(), false)),
             "X-Spam-Flag: Yes\nX-Spam-Probability: 0.999000\nA: b\nC: d"
+        );
+    }
+
+    #[test]
+    fn forged_fields_dropped_from_an_unterminated_header() {
+        assert_eq!(
+            s(rewrite(b"A: b\nX-Spam-Flag: No\n x\nC: d", &edit(), true)),
+            "X-Spam-Flag: Yes\nX-Spam-Probability: 0.999000\nA: b\nC: d"
+        );
+        assert_eq!(
+            s(rewrite(b"x-spam-probability: 0\nC: d\n", &edit(), false)),
+            "X-Spam-Flag: Yes\nX-Spam-Probability: 0.999000\nC: d\n"
         );
     }
 

@@ -17,7 +17,8 @@ use mail_parser::{HeaderName, MessageParser, PartType};
 /// Bounds on the work spent on one message.
 #[derive(Clone, Debug)]
 pub struct Limits {
-    /// Decoded bytes of text read from each part (the rest is ignored).
+    /// Decoded bytes of text read from each part, and raw bytes read from
+    /// each header field (the rest is ignored).
     pub max_part_bytes: usize,
     /// Parts examined per message.
     pub max_parts: usize,
@@ -102,10 +103,39 @@ impl Mail {
     }
 }
 
+/// Content types that open a level of MIME structure read before parsing
+/// stops. mail-parser parses an attached message (`message/rfc822`) by
+/// recursion: 500,000 nested ones (27 MB, with `--max-message-size` raised)
+/// overflowed the 8 MiB main stack. Each level needs a `message/` or
+/// `multipart/` type, so cutting the input before the 257th of them bounds
+/// the depth whatever the bytes; a legitimate message has a few (a digest
+/// of many attached messages loses only the ones after the 256th).
+const MAX_STRUCTURE_TYPES: usize = 256;
+
+/// `raw` up to (not including) the `MAX_STRUCTURE_TYPES + 1`-th occurrence
+/// of `message/` or `multipart/` (any case).
+fn bound_nesting(raw: &[u8]) -> &[u8] {
+    let mut seen = 0;
+    for slash in memchr::memchr_iter(b'/', raw) {
+        let before = &raw[..slash];
+        let is_type = |word: &[u8]| {
+            before.len() >= word.len()
+                && before[before.len() - word.len()..].eq_ignore_ascii_case(word)
+        };
+        if is_type(b"message") || is_type(b"multipart") {
+            seen += 1;
+            if seen > MAX_STRUCTURE_TYPES {
+                return &raw[..slash - if is_type(b"message") { 7 } else { 9 }];
+            }
+        }
+    }
+    raw
+}
+
 /// Parses and decodes a raw message. Never fails and never panics.
 pub fn parse(raw: &[u8], limits: &Limits) -> Mail {
     let mut mail = Mail::default();
-    let raw = skip_mbox_from_line(raw);
+    let raw = bound_nesting(skip_mbox_from_line(raw));
     let parsed = if starts_with_header(raw) {
         MessageParser::new().with_mime_headers().parse(raw)
     } else {
@@ -190,6 +220,10 @@ fn walk(msg: &mail_parser::Message<'_>, depth: usize, mail: &mut Mail, limits: &
                 let Some(value) = raw.get(h.offset_start as usize..h.offset_end as usize) else {
                     continue;
                 };
+                // A field is read as far as a text part is: a megabyte-long
+                // Subject of kanji would otherwise cost seconds of
+                // segmentation.
+                let value = &value[..value.len().min(limits.max_part_bytes)];
                 let name = header_name(&h.name);
                 if !valid_field_name(name) {
                     continue;
@@ -213,7 +247,8 @@ fn walk(msg: &mail_parser::Message<'_>, depth: usize, mail: &mut Mail, limits: &
             mime_type: ctype.map(rfc2047::mime_type).unwrap_or_default(),
             charset: ctype
                 .and_then(|c| rfc2047::header_param(c, "charset"))
-                .map(|c| c.trim().to_ascii_lowercase()),
+                .map(|c| c.trim().to_ascii_lowercase())
+                .filter(|c| !c.is_empty()),
             filename: raw_header(part, raw, "content-disposition")
                 .and_then(|d| rfc2047::header_param(d, "filename"))
                 .or_else(|| ctype.and_then(|c| rfc2047::header_param(c, "name")))
@@ -445,6 +480,26 @@ mod tests {
             m.bodies.iter().any(|b| b.text.contains("plain words")),
             "{m:?}"
         );
+    }
+
+    #[test]
+    fn nesting_is_bounded_before_parsing() {
+        let mut deep = Vec::new();
+        for i in 0..300 {
+            deep.extend_from_slice(
+                format!("From: l{i}@example.com\nContent-Type: Message/RFC822\n\n").as_bytes(),
+            );
+        }
+        let cut = bound_nesting(&deep);
+        assert_eq!(
+            memchr::memmem::find_iter(&cut.to_ascii_lowercase(), b"message/").count(),
+            MAX_STRUCTURE_TYPES
+        );
+        assert!(cut.ends_with(b"Content-Type: "));
+        let plain = b"Content-Type: text/plain\n\nhttp://example.com/a/b/c\n";
+        assert_eq!(bound_nesting(plain), plain);
+        let m = parse(&deep, &Limits::default());
+        assert_eq!(m.header("from"), Some("l0@example.com"));
     }
 
     #[test]

@@ -221,11 +221,12 @@ pub fn read(data: &[u8]) -> Result<Dump, ParseError> {
 /// message counts in one transaction, then the digests, then the tokenizer
 /// id (when the store has none recorded).
 pub fn restore(dump: &Dump, store: &dyn Store) -> Result<(), Error> {
-    store.restore_counts(&dump.tokens, dump.messages)?;
-    store.add_trained(&dump.trained)?;
-    if let Some(t) = &dump.tokenizer {
-        store.tokenizer_id(t)?;
-    }
+    store.restore(
+        &dump.tokens,
+        dump.messages,
+        &dump.trained,
+        dump.tokenizer.as_deref(),
+    )?;
     Ok(())
 }
 

@@ -80,13 +80,47 @@ fn initial_map_size(dir: &Path) -> usize {
     (file.saturating_mul(2)).max(MIN_MAP_SIZE).div_ceil(1 << 20) * (1 << 20)
 }
 
+/// Can a user other than this process's (and root) change `md`'s file?
+/// Group- or world-writable, or owned by someone else. (Root, who may
+/// administer other users' homes, is only held to the mode bits.)
+pub fn writable_by_others(md: &fs::Metadata) -> bool {
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    let me = unsafe { libc::geteuid() };
+    md.mode() & 0o022 != 0 || (me != 0 && md.uid() != me && md.uid() != 0)
+}
+
+/// Refuses a home, data file or lock file that another user could write:
+/// whoever can write them decides every verdict (and the lock file is
+/// shared memory every reader and writer trusts).
 fn check_permissions(path: &Path) -> Result<()> {
-    for p in [path.to_path_buf(), path.join("data.mdb")] {
+    for p in [
+        path.to_path_buf(),
+        path.join("data.mdb"),
+        path.join("lock.mdb"),
+    ] {
         if let Ok(md) = fs::metadata(&p)
-            && md.mode() & 0o022 != 0
+            && writable_by_others(&md)
         {
             return Err(Error::Insecure(p.display().to_string()));
         }
+    }
+    Ok(())
+}
+
+/// A data file shorter than the pages its last commit uses (truncated by a
+/// copy, a full disk or a bad restore) would make LMDB read past the end of
+/// its memory map, which kills the process with SIGBUS: refuse it before
+/// any page is read.
+fn check_length(env: &Env<WithoutTls>, path: &Path) -> Result<()> {
+    let info = env.info();
+    let page = env.unnamed_database_stat().page_size as u64;
+    let needed = (info.last_page_number as u64 + 1).saturating_mul(page);
+    let len = fs::metadata(path.join("data.mdb"))?.len();
+    if len < needed {
+        return Err(Error::Corrupt(format!(
+            "{} is truncated: {len} bytes, its last commit needs {needed}",
+            path.join("data.mdb").display()
+        )));
     }
     Ok(())
 }
@@ -145,6 +179,7 @@ impl Lmdb {
         // SAFETY: the environment is opened once per process (see the
         // registry) and never closed, and its files are only used by LMDB.
         let env = unsafe { opts.open(path)? };
+        check_length(&env, path)?;
         let env: &'static Env<WithoutTls> = Box::leak(Box::new(env));
         if !read_only {
             let _ = env.clear_stale_readers();
@@ -333,6 +368,41 @@ impl Lmdb {
         Ok(())
     }
 
+    fn restore_counts_in(
+        &self,
+        w: &mut RwTxn<'_>,
+        counts: &[(Vec<u8>, TokenCounts)],
+        messages: Totals,
+    ) -> Result<()> {
+        let mut buf = Vec::with_capacity(16);
+        for (key, c) in counts {
+            if key.is_empty() || (c.spam == 0 && c.clean == 0) {
+                continue;
+            }
+            let cur = self.counts_of(w, key)?;
+            let next = TokenCounts {
+                spam: cur.spam.saturating_add(c.spam),
+                clean: cur.clean.saturating_add(c.clean),
+                day: cur.day.max(c.day),
+            };
+            encode_counts(next, &mut buf);
+            self.tokens.put(w, key, &buf)?;
+        }
+        let mut t = self.totals_in(w)?;
+        t.spam += messages.spam;
+        t.clean += messages.clean;
+        self.put_totals(w, t)
+    }
+
+    fn add_trained_in(&self, w: &mut RwTxn<'_>, entries: &[(Digest, Class, u32)]) -> Result<()> {
+        for (digest, class, day) in entries {
+            let mut v = vec![class_byte(*class)];
+            v.extend_from_slice(&day.to_le_bytes());
+            self.trained.put(w, digest, &v)?;
+        }
+        Ok(())
+    }
+
     /// Size of the data file in bytes.
     pub fn file_size(&self) -> u64 {
         fs::metadata(self.path.join("data.mdb"))
@@ -505,25 +575,24 @@ impl Store for Lmdb {
     }
 
     fn restore_counts(&self, counts: &[(Vec<u8>, TokenCounts)], messages: Totals) -> Result<()> {
+        self.write(|w| self.restore_counts_in(w, counts, messages))
+    }
+
+    fn restore(
+        &self,
+        counts: &[(Vec<u8>, TokenCounts)],
+        messages: Totals,
+        trained: &[(Digest, Class, u32)],
+        tokenizer: Option<&str>,
+    ) -> Result<()> {
         self.write(|w| {
-            let mut buf = Vec::with_capacity(16);
-            for (key, c) in counts {
-                if key.is_empty() || (c.spam == 0 && c.clean == 0) {
-                    continue;
-                }
-                let cur = self.counts_of(w, key)?;
-                let next = TokenCounts {
-                    spam: cur.spam.saturating_add(c.spam),
-                    clean: cur.clean.saturating_add(c.clean),
-                    day: cur.day.max(c.day),
-                };
-                encode_counts(next, &mut buf);
-                self.tokens.put(w, key, &buf)?;
+            self.restore_counts_in(w, counts, messages)?;
+            self.add_trained_in(w, trained)?;
+            if let Some(t) = tokenizer
+                && self.meta.get(w, b"tokenizer")?.is_none()
+            {
+                self.meta.put(w, b"tokenizer", t.as_bytes())?;
             }
-            let mut t = self.totals_in(w)?;
-            t.spam += messages.spam;
-            t.clean += messages.clean;
-            self.put_totals(w, t)?;
             Ok(())
         })
     }
@@ -559,14 +628,7 @@ impl Store for Lmdb {
     }
 
     fn add_trained(&self, entries: &[(Digest, Class, u32)]) -> Result<()> {
-        self.write(|w| {
-            for (digest, class, day) in entries {
-                let mut v = vec![class_byte(*class)];
-                v.extend_from_slice(&day.to_le_bytes());
-                self.trained.put(w, digest, &v)?;
-            }
-            Ok(())
-        })
+        self.write(|w| self.add_trained_in(w, entries))
     }
 
     fn expire(&self, policy: &ExpirePolicy) -> Result<u64> {

@@ -194,6 +194,26 @@ pub trait Store: Send + Sync {
         self.add_counts(&plain, messages)
     }
 
+    /// Restores a whole dump into an empty store: token counts with their
+    /// days, message counts, trained digests and the tokenizer id. The LMDB
+    /// store does it in one transaction, so an interrupted restore leaves
+    /// the store empty rather than half-filled; the provided version runs
+    /// the steps in turn.
+    fn restore(
+        &self,
+        counts: &[(Vec<u8>, TokenCounts)],
+        messages: Totals,
+        trained: &[(Digest, Class, u32)],
+        tokenizer: Option<&str>,
+    ) -> Result<()> {
+        self.restore_counts(counts, messages)?;
+        self.add_trained(trained)?;
+        if let Some(t) = tokenizer {
+            self.tokenizer_id(t)?;
+        }
+        Ok(())
+    }
+
     /// Calls `f` for every token in key order.
     fn for_each(&self, f: &mut dyn FnMut(&[u8], TokenCounts)) -> Result<()>;
 

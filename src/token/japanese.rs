@@ -75,8 +75,12 @@ pub struct Segmenter {
 #[derive(Clone)]
 enum Inner {
     Bigram,
-    /// Loaded on first use, so that English-only runs pay nothing.
-    Builtin(Arc<OnceLock<Option<lindera::segmenter::Segmenter>>>),
+    /// Loaded on first use, so that English-only runs pay nothing; the
+    /// function loads it.
+    Builtin(
+        Arc<OnceLock<Option<lindera::segmenter::Segmenter>>>,
+        fn() -> Option<Dictionary>,
+    ),
     Loaded(Arc<lindera::segmenter::Segmenter>),
 }
 
@@ -105,7 +109,7 @@ impl Segmenter {
     pub fn builtin() -> Segmenter {
         if has_builtin_dictionary() {
             Segmenter {
-                inner: Inner::Builtin(Arc::new(OnceLock::new())),
+                inner: Inner::Builtin(Arc::new(OnceLock::new()), builtin_dictionary),
             }
         } else {
             Segmenter::bigram()
@@ -135,7 +139,7 @@ impl Segmenter {
     pub fn name(&self) -> &'static str {
         match self.inner {
             Inner::Bigram => "bigram",
-            Inner::Builtin(_) => "ipadic",
+            Inner::Builtin(..) => "ipadic",
             Inner::Loaded(_) => "dict",
         }
     }
@@ -143,13 +147,28 @@ impl Segmenter {
     fn lindera(&self) -> Option<&lindera::segmenter::Segmenter> {
         match &self.inner {
             Inner::Bigram => None,
-            Inner::Builtin(cell) => cell
+            Inner::Builtin(cell, load) => cell
                 .get_or_init(|| {
-                    builtin_dictionary()
-                        .map(|d| lindera::segmenter::Segmenter::new(Mode::Normal, d, None))
+                    load().map(|d| lindera::segmenter::Segmenter::new(Mode::Normal, d, None))
                 })
                 .as_ref(),
             Inner::Loaded(s) => Some(s),
+        }
+    }
+
+    /// Fails if the built-in dictionary was needed and could not be loaded.
+    /// It is compiled into the binary, so this happens only with a damaged
+    /// binary; fumi then stops with an error rather than silently
+    /// segmenting with bigrams under the name of the dictionary its
+    /// database records. (Checked after tokenizing, so that mail without
+    /// Japanese never pays for loading it.)
+    pub fn check(&self) -> Result<(), String> {
+        match &self.inner {
+            Inner::Builtin(cell, _) if matches!(cell.get(), Some(None)) => Err(
+                "the Japanese dictionary built into fumi cannot be loaded (a damaged binary?): reinstall fumi"
+                    .into(),
+            ),
+            _ => Ok(()),
         }
     }
 
@@ -254,6 +273,28 @@ mod tests {
         let mut v = Vec::new();
         seg.segment("無料で登録して", &mut |t| v.push(t.to_string()));
         assert_eq!(v, ["無料", "で", "登録", "して"]);
+    }
+
+    #[test]
+    fn unloadable_dictionary_is_an_error_not_a_silent_fallback() {
+        let seg = Segmenter {
+            inner: Inner::Builtin(Arc::new(OnceLock::new()), || None),
+        };
+        assert_eq!(seg.name(), "ipadic");
+        assert!(seg.check().is_ok(), "not needed yet");
+        // Segmenting does not panic (bigrams), and the failure is reported.
+        let mut v = Vec::new();
+        seg.segment("無料登録", &mut |t| v.push(t.to_string()));
+        assert_eq!(v, ["無料", "料登", "登録"]);
+        let err = seg.check().expect_err("a dictionary that does not load");
+        assert!(err.contains("cannot be loaded"), "{err}");
+        assert!(!err.contains('\n'), "one line");
+        assert!(Segmenter::bigram().check().is_ok());
+        if has_builtin_dictionary() {
+            let seg = Segmenter::builtin();
+            seg.segment("無料登録", &mut |_| {});
+            assert!(seg.check().is_ok());
+        }
     }
 
     #[test]

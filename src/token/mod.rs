@@ -135,12 +135,24 @@ impl Tokenizer {
         )
     }
 
+    /// Did tokenizing go as named (no Japanese dictionary failed to load)?
+    /// See [`japanese::Segmenter::check`].
+    pub fn check(&self) -> Result<(), String> {
+        self.japanese.check()
+    }
+
     pub fn options(&self) -> &Options {
         &self.opts
     }
 
-    /// Emits every token of `mail`, in order of appearance.
+    /// Emits every token of `mail`, in order of appearance. A token is
+    /// never empty.
     pub fn tokenize(&self, mail: &Mail, sink: &mut dyn FnMut(Category, &str)) {
+        let sink = &mut |c: Category, t: &str| {
+            if !t.is_empty() {
+                sink(c, t);
+            }
+        };
         // Han text is segmented as Japanese unless the mail declares a
         // Chinese or Korean charset and contains no kana.
         let foreign_charset = mail
