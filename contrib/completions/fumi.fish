@@ -10,7 +10,7 @@ g\t''
 RF\t''
 R\t''
 G\t''"
-complete -c fumi -l spam-cutoff -d 'Spam if the probability is above this (default: rf 0.95, r 0.582, g 0.9)' -r
+complete -c fumi -l spam-cutoff -d 'Spam if the probability is above this (default: rf 0.6, r 0.582, g 0.9)' -r
 complete -c fumi -l ham-cutoff -d 'Clean only at or below this; in between the verdict is unsure' -r
 complete -c fumi -l robs -d 'Robinson\'s s (strength of the prior)' -r
 complete -c fumi -l robx -d 'Robinson\'s x (probability of an unknown token)' -r

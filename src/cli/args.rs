@@ -121,7 +121,7 @@ pub struct Args {
     /// Combining method: rf (Robinson-Fisher), r (Robinson), g (Graham)
     #[arg(short = 'm', long, value_name = "METHOD", default_value = "rf", value_parser = ["rf", "r", "g", "RF", "R", "G"], help_heading = "Scoring")]
     pub method: String,
-    /// Spam if the probability is above this (default: rf 0.95, r 0.582, g 0.9)
+    /// Spam if the probability is above this (default: rf 0.6, r 0.582, g 0.9)
     #[arg(long, value_name = "P", help_heading = "Scoring")]
     pub spam_cutoff: Option<f64>,
     /// Clean only at or below this; in between the verdict is unsure
