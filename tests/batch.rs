@@ -243,3 +243,82 @@ fn no_progress_bar_on_a_pipe_and_deterministic_order() {
     let lines = String::from_utf8_lossy(&a.stdout).lines().count();
     assert_eq!(lines, 30);
 }
+
+/// An mbox is cut into transactions by message, not by file: 25 messages
+/// in one mbox, learned 4 at a time, all counted once; `--pipe` training
+/// writes every message back, in order.
+#[test]
+fn one_mbox_is_learned_in_several_transactions() {
+    let spam = files(&corpus().join("spam"));
+    let mut mbox = Vec::new();
+    for p in spam.iter().take(25) {
+        let bytes = fs::read(p).expect("read");
+        // Keep the messages free of mbox quoting questions.
+        let text: Vec<u8> = String::from_utf8_lossy(&bytes)
+            .lines()
+            .filter(|l| !l.starts_with("From "))
+            .flat_map(|l| format!("{l}\n").into_bytes())
+            .collect();
+        mbox.extend_from_slice(b"From someone@example.com Fri Nov 27 10:00:00 2026\n");
+        mbox.extend_from_slice(&text);
+        mbox.push(b'\n');
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("spam.mbox");
+    fs::write(&path, &mbox).expect("write");
+    let home = dir.path().join("home");
+    let out = fumi()
+        .env("FUMI_TRAIN_BATCH", "4")
+        .arg("--homedir")
+        .arg(&home)
+        .args(["--mbox", "-s", "--pipe", "--insert-flag"])
+        .arg(&path)
+        .output()
+        .expect("train");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(text.matches("X-Spam-Flag: Yes").count(), 25);
+    let status = fumi()
+        .arg("--homedir")
+        .arg(&home)
+        .arg("--show-db-status")
+        .output()
+        .expect("status");
+    let status = String::from_utf8_lossy(&status.stdout);
+    assert!(status.contains("spam_messages\t25"), "{status}");
+    // Again: nothing changes, the digests are known.
+    let again = fumi()
+        .env("FUMI_TRAIN_BATCH", "4")
+        .arg("--homedir")
+        .arg(&home)
+        .args(["--mbox", "-s", "-v"])
+        .arg(&path)
+        .output()
+        .expect("train again");
+    let err = String::from_utf8_lossy(&again.stderr);
+    assert!(
+        err.contains("learned 0, moved 0, unlearned 0, unchanged 25"),
+        "{err}"
+    );
+    // Scanned in order, one line per message.
+    let scan = fumi()
+        .arg("--homedir")
+        .arg(&home)
+        .args(["--mbox", "--scan"])
+        .arg(&path)
+        .output()
+        .expect("scan");
+    let names: Vec<String> = String::from_utf8_lossy(&scan.stdout)
+        .lines()
+        .map(|l| l.rsplit('\t').next().unwrap_or("").to_string())
+        .collect();
+    let expected: Vec<String> = (1..=25)
+        .map(|i| format!("{}:{i}", path.display()))
+        .collect();
+    assert_eq!(names, expected);
+}

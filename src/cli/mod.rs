@@ -42,6 +42,9 @@ pub const EXIT_ERROR: i32 = 3;
 
 /// Messages scored per batch.
 const BATCH: usize = 1000;
+
+/// Messages read and tokenized at a time for training.
+const READ_CHUNK: usize = 1000;
 /// Messages trained per write transaction. Every transaction copies the
 /// pages it touches, so few large ones keep the file compact.
 const TRAIN_BATCH: usize = 10_000;
@@ -518,9 +521,10 @@ fn for_each_batch(
 }
 
 /// Reads `sources` in batches of at most `size` messages (or 256 MiB),
-/// calling `f` on each; unreadable sources are reported and skipped. A
-/// progress bar is drawn on standard error when it is a terminal. Returns
-/// whether a source could not be read.
+/// calling `f` on each; unreadable sources are reported and skipped. With
+/// several inputs a thread reads the next batch while `f` works on this one
+/// (at most two batches are held). A progress bar is drawn on standard error
+/// when it is a terminal. Returns whether a source could not be read.
 fn batches(
     args: &Args,
     sources: &[Source],
@@ -539,36 +543,84 @@ fn batches(
     } else {
         None
     };
+    let single = sources.len() <= 1 && !matches!(sources.first(), Some(Source::Mbox(_)));
+    let had_errors = if single {
+        let mut result = Ok(());
+        let had_errors = read_batches(sources, size, None, &mut |b| {
+            result = f(b);
+            result.is_ok()
+        });
+        result?;
+        had_errors
+    } else {
+        std::thread::scope(|scope| {
+            let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Message>>(1);
+            let bar = progress.clone();
+            let reader = scope.spawn(move || {
+                read_batches(sources, size, bar.as_ref(), &mut |b| tx.send(b).is_ok())
+            });
+            let mut result = Ok(());
+            for batch in rx.iter() {
+                result = f(batch);
+                if result.is_err() {
+                    break;
+                }
+            }
+            // The reader stops at its next batch once nobody receives.
+            drop(rx);
+            let had_errors = reader.join().unwrap_or(true);
+            result.map(|()| had_errors)
+        })?
+    };
+    if let Some(bar) = progress {
+        bar.finish_and_clear();
+    }
+    Ok(had_errors)
+}
+
+/// Reads `sources` into batches handed to `send`, which returns false to
+/// stop. Returns whether a source could not be read.
+fn read_batches(
+    sources: &[Source],
+    size: usize,
+    progress: Option<&indicatif::ProgressBar>,
+    send: &mut dyn FnMut(Vec<Message>) -> bool,
+) -> bool {
     let mut had_errors = false;
     let mut batch: Vec<Message> = Vec::new();
     let mut bytes = 0usize;
+    let mut stopped = false;
     for src in sources {
         let res = input::read_source(src, &mut |m| {
+            if stopped {
+                return;
+            }
             bytes += m.bytes.len();
             batch.push(m);
+            // Checked per message: one mbox may hold any number of them.
+            if batch.len() >= size || bytes >= 256 << 20 {
+                stopped = !send(std::mem::take(&mut batch));
+                bytes = 0;
+            }
         });
+        if stopped {
+            return had_errors;
+        }
         if let Err(e) = res {
-            match &progress {
+            match progress {
                 Some(bar) => bar.suspend(|| eprintln!("fumi: {e}")),
                 None => eprintln!("fumi: {e}"),
             }
             had_errors = true;
         }
-        if batch.len() >= size || bytes >= 256 << 20 {
-            f(std::mem::take(&mut batch))?;
-            bytes = 0;
-        }
-        if let Some(bar) = &progress {
+        if let Some(bar) = progress {
             bar.inc(1);
         }
     }
     if !batch.is_empty() {
-        f(batch)?;
+        send(batch);
     }
-    if let Some(bar) = progress {
-        bar.finish_and_clear();
-    }
-    Ok(had_errors)
+    had_errors
 }
 
 fn show_tokens(args: &Args, engine: &Engine) -> Result<i32, Failure> {
@@ -625,13 +677,14 @@ fn train(args: &Args, engine: &Engine) -> Result<i32, Failure> {
     let flag_yes = args.add_spam || args.sub_clean;
     let mut total = TrainReport::default();
     let mut out = BufWriter::new(io::stdout().lock());
-    let had_errors = for_each_batch(args, train_batch(), |batch| {
-        let prepared: Vec<(store::Digest, TokenSet)> = par_map(&batch, |m| {
-            let mut t = engine.tokens(&m.bytes);
-            t.compact();
-            (engine.digest(&m.bytes), t)
-        });
-        ready(engine)?;
+    // Messages are read and tokenized in chunks (the next chunk is read while
+    // this one is tokenized) and learned in transactions of `train_batch()`.
+    let txn_size = train_batch();
+    let mut pending: Vec<(store::Digest, TokenSet)> = Vec::new();
+    let mut pending_msgs: Vec<Message> = Vec::new();
+    let mut learn = |prepared: &mut Vec<(store::Digest, TokenSet)>,
+                     msgs: &mut Vec<Message>|
+     -> Result<(), Failure> {
         let ops: Vec<_> = prepared
             .iter()
             .flat_map(|(d, t)| actions.iter().map(|&a| engine.train_op(*d, a, t)))
@@ -639,21 +692,38 @@ fn train(args: &Args, engine: &Engine) -> Result<i32, Failure> {
         let r = db.train(&ops).map_err(|e| {
             Failure::internal(format!(
                 "learning failed, this batch of {} messages was not learned (the database is as it was before it): {e}",
-                batch.len()
+                prepared.len()
             ))
         })?;
         total.learned += r.learned;
         total.moved += r.moved;
         total.unlearned += r.unlearned;
         total.unchanged += r.unchanged;
+        for m in msgs.drain(..) {
+            let edit = header_edit(args, None, flag_yes);
+            out.write_all(&pipe::rewrite(&m.bytes, &edit, true))?;
+        }
+        prepared.clear();
+        Ok(())
+    };
+    let had_errors = for_each_batch(args, txn_size.min(READ_CHUNK), |chunk| {
+        pending.extend(par_map(&chunk, |m| {
+            let mut t = engine.tokens(&m.bytes);
+            t.compact();
+            (engine.digest(&m.bytes), t)
+        }));
+        ready(engine)?;
         if args.pipe {
-            for m in &batch {
-                let edit = header_edit(args, None, flag_yes);
-                out.write_all(&pipe::rewrite(&m.bytes, &edit, true))?;
-            }
+            pending_msgs.extend(chunk);
+        }
+        if pending.len() >= txn_size {
+            learn(&mut pending, &mut pending_msgs)?;
         }
         Ok(())
     })?;
+    if !pending.is_empty() {
+        learn(&mut pending, &mut pending_msgs)?;
+    }
     out.flush()?;
     say(
         args,
@@ -978,19 +1048,20 @@ fn filter(args: &Args, engine: &Engine) -> Result<i32, Failure> {
     }
     let many = sources.len() >= SNAPSHOT_MIN_INPUTS
         || sources.iter().any(|s| matches!(s, Source::Mbox(_)));
-    let snapshot = if many && (args.scan || args.list_spam || args.list_clean) {
-        Some(db.snapshot()?)
-    } else {
-        None
-    };
-    let counts = match &snapshot {
-        Some((t, map)) => Counts::Snapshot(t, map),
-        None => Counts::Store(db),
-    };
+    // Loaded once the first batch is in, while the reader reads the next.
+    let want_snapshot = many && (args.scan || args.list_spam || args.list_clean);
+    let snapshot = std::cell::OnceCell::new();
     let mut any_spam = false;
     let mut out = BufWriter::new(io::stdout().lock());
     let mut learn: Vec<(store::Digest, Action, TokenSet)> = Vec::new();
     let had_errors = batches(args, &sources, BATCH, |batch| {
+        if want_snapshot && snapshot.get().is_none() {
+            let _ = snapshot.set(db.snapshot()?);
+        }
+        let counts = match snapshot.get() {
+            Some((t, map)) => Counts::Snapshot(t, map),
+            None => Counts::Store(db),
+        };
         let scored: Vec<_> = par_map(&batch, |m| engine.score(&m.bytes, &counts));
         ready(engine)?;
         for (m, s) in batch.iter().zip(scored) {
