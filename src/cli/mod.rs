@@ -45,6 +45,11 @@ const BATCH: usize = 1000;
 
 /// Messages read and tokenized at a time for training.
 const READ_CHUNK: usize = 1000;
+
+/// Bytes of messages per batch at most (whatever the count): with the
+/// batch being worked on, the one waiting and the one being read, at most
+/// three times this is held.
+const BATCH_BYTES: usize = 64 << 20;
 /// Messages trained per write transaction. Every transaction copies the
 /// pages it touches, so few large ones keep the file compact.
 const TRAIN_BATCH: usize = 10_000;
@@ -506,7 +511,7 @@ fn dispatch(args: &Args) -> Result<i32, Failure> {
     filter(args, &engine)
 }
 
-/// Reads every input, in batches of at most `size` messages (or 256 MiB),
+/// Reads every input, in batches of at most `size` messages (or 64 MiB),
 /// calling `f` on each batch.
 fn for_each_batch(
     args: &Args,
@@ -520,7 +525,7 @@ fn for_each_batch(
     Ok(batches(args, &sources, size, f)? || !errors.is_empty())
 }
 
-/// Reads `sources` in batches of at most `size` messages (or 256 MiB),
+/// Reads `sources` in batches of at most `size` messages (or 64 MiB),
 /// calling `f` on each; unreadable sources are reported and skipped. With
 /// several inputs a thread reads the next batch while `f` works on this one
 /// (at most two batches are held). A progress bar is drawn on standard error
@@ -598,7 +603,7 @@ fn read_batches(
             bytes += m.bytes.len();
             batch.push(m);
             // Checked per message: one mbox may hold any number of them.
-            if batch.len() >= size || bytes >= 256 << 20 {
+            if batch.len() >= size || bytes >= BATCH_BYTES {
                 stopped = !send(std::mem::take(&mut batch));
                 bytes = 0;
             }
