@@ -322,3 +322,76 @@ fn one_mbox_is_learned_in_several_transactions() {
         .collect();
     assert_eq!(names, expected);
 }
+
+/// `--scan --auto-update` over many messages learns every confident verdict,
+/// in transactions as it goes (FUMI_TRAIN_BATCH=4 here), and the scores it
+/// prints are those of the database before the scan.
+#[test]
+fn scan_with_auto_update_learns_each_confident_verdict_once() {
+    let spam = files(&corpus().join("spam"));
+    let ham = files(&corpus().join("ham"));
+    let home = tempfile::tempdir().expect("tempdir");
+    for (flag, set) in [("-s", &spam[..20]), ("-c", &ham[..20])] {
+        assert!(
+            fumi()
+                .arg("--homedir")
+                .arg(home.path())
+                .arg(flag)
+                .args(set)
+                .status()
+                .expect("train")
+                .success()
+        );
+    }
+    let count = |key: &str| -> u64 {
+        let out = fumi()
+            .arg("--homedir")
+            .arg(home.path())
+            .arg("--show-db-status")
+            .output()
+            .expect("status");
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .find_map(|l| l.strip_prefix(&format!("{key}\t"))?.parse().ok())
+            .expect("count")
+    };
+    let test: Vec<&PathBuf> = spam[20..].iter().chain(&ham[20..]).take(70).collect();
+    let scan = |extra: &[&str]| {
+        fumi()
+            .env("FUMI_TRAIN_BATCH", "4")
+            .arg("--homedir")
+            .arg(home.path())
+            .arg("--scan")
+            .args(extra)
+            .args(&test)
+            .output()
+            .expect("scan")
+    };
+    let plain = scan(&[]);
+    let learning = scan(&[
+        "-a",
+        "--auto-spam-above",
+        "0.9",
+        "--auto-clean-below",
+        "0.1",
+    ]);
+    assert_eq!(plain.stdout, learning.stdout, "scored before learning");
+    let probs: Vec<f64> = String::from_utf8_lossy(&learning.stdout)
+        .lines()
+        .map(|l| {
+            l.split('\t')
+                .next()
+                .and_then(|p| p.parse().ok())
+                .expect("p")
+        })
+        .collect();
+    assert_eq!(probs.len(), test.len());
+    let spam_learned = probs.iter().filter(|&&p| p > 0.9).count() as u64;
+    let clean_learned = probs.iter().filter(|&&p| p < 0.1).count() as u64;
+    assert!(
+        spam_learned > 4 && clean_learned > 4,
+        "{spam_learned} {clean_learned}"
+    );
+    assert_eq!(count("spam_messages"), 20 + spam_learned);
+    assert_eq!(count("clean_messages"), 20 + clean_learned);
+}

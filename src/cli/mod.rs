@@ -740,6 +740,24 @@ fn train(args: &Args, engine: &Engine) -> Result<i32, Failure> {
     Ok(if had_errors { EXIT_ERROR } else { 0 })
 }
 
+/// `--auto-update`: learns the confident verdicts collected so far.
+fn learn_verdicts(
+    db: &dyn Store,
+    engine: &Engine,
+    learn: &mut Vec<(store::Digest, Action, TokenSet)>,
+) -> Result<(), Failure> {
+    if learn.is_empty() {
+        return Ok(());
+    }
+    let ops: Vec<_> = learn
+        .iter()
+        .map(|(d, a, t)| engine.train_op(*d, *a, t))
+        .collect();
+    db.train(&ops)?;
+    learn.clear();
+    Ok(())
+}
+
 /// The header fields `--pipe` sets for a verdict.
 fn header_edit(args: &Args, outcome: Option<&Outcome>, spam: bool) -> pipe::Edit {
     let mut edit = pipe::Edit::default();
@@ -1098,19 +1116,19 @@ fn filter(args: &Args, engine: &Engine) -> Result<i32, Failure> {
             if args.auto_update
                 && let Some(a) = auto_action(args, o)
             {
-                learn.push((engine.digest(&m.bytes), a, s.tokens));
+                let mut tokens = s.tokens;
+                tokens.compact();
+                learn.push((engine.digest(&m.bytes), a, tokens));
             }
+        }
+        // A big scan learns as it goes, so that memory stays bounded.
+        if learn.len() >= train_batch() {
+            learn_verdicts(db, engine, &mut learn)?;
         }
         Ok(())
     })?;
     out.flush()?;
-    if !learn.is_empty() {
-        let ops: Vec<_> = learn
-            .iter()
-            .map(|(d, a, t)| engine.train_op(*d, *a, t))
-            .collect();
-        db.train(&ops)?;
-    }
+    learn_verdicts(db, engine, &mut learn)?;
     if had_errors || !expand_errors.is_empty() {
         return Ok(EXIT_ERROR);
     }
