@@ -15,6 +15,8 @@ pub struct HtmlText {
     pub links: Vec<String>,
 }
 
+use std::borrow::Cow;
+
 const MAX_STACK: usize = 256;
 
 /// Elements whose content is never shown.
@@ -30,10 +32,19 @@ const VOID: &[&str] = &[
 const SELF_CLOSING_SIBLINGS: &[&str] = &["p", "li", "td", "th", "tr", "option", "dt", "dd"];
 
 struct Tag<'a> {
-    name: String,
+    name: Cow<'a, str>,
     end: bool,
     self_closing: bool,
-    attrs: Vec<(String, std::borrow::Cow<'a, str>)>,
+    attrs: Vec<(Cow<'a, str>, Cow<'a, str>)>,
+}
+
+/// Lower case, borrowed when the text already is.
+fn ascii_lower(s: &str) -> Cow<'_, str> {
+    if s.bytes().any(|b| b.is_ascii_uppercase()) {
+        Cow::Owned(s.to_ascii_lowercase())
+    } else {
+        Cow::Borrowed(s)
+    }
 }
 
 /// Converts an HTML document to visible text plus link targets.
@@ -43,7 +54,7 @@ pub fn html_to_text(html: &str) -> HtmlText {
         links: Vec::new(),
     };
     let bytes = html.as_bytes();
-    let mut stack: Vec<(String, bool)> = Vec::new();
+    let mut stack: Vec<(Cow<'_, str>, bool)> = Vec::new();
     let mut hidden = 0usize;
     let mut in_head = false;
     let mut i = 0;
@@ -99,7 +110,7 @@ pub fn html_to_text(html: &str) -> HtmlText {
         let (len, tag) = parse_tag(rest);
         i = at + len;
         separate(&mut out.text);
-        let name = tag.name.as_str();
+        let name: &str = &tag.name;
         if tag.end {
             if name == "head" {
                 in_head = false;
@@ -120,7 +131,7 @@ pub fn html_to_text(html: &str) -> HtmlText {
         }
         let mut is_hidden = false;
         for (k, v) in &tag.attrs {
-            match k.as_str() {
+            match k.as_ref() {
                 "href" | "src" | "action" | "background" => {
                     let v = v.trim();
                     if looks_like_url(v) {
@@ -247,11 +258,17 @@ fn parse_tag(s: &str) -> (usize, Tag<'_>) {
     while i < b.len() && !b[i].is_ascii_whitespace() && b[i] != b'>' && b[i] != b'/' {
         i += 1;
     }
-    let name: String = s[name_start..i]
-        .chars()
-        .take(32)
-        .flat_map(char::to_lowercase)
-        .collect();
+    let raw_name = &s[name_start..i];
+    let name = match raw_name.get(..32) {
+        None if raw_name.is_ascii() => ascii_lower(raw_name),
+        _ => Cow::Owned(
+            raw_name
+                .chars()
+                .take(32)
+                .flat_map(char::to_lowercase)
+                .collect(),
+        ),
+    };
     let mut tag = Tag {
         name,
         end,
@@ -275,11 +292,11 @@ fn parse_tag(s: &str) -> (usize, Tag<'_>) {
         while i < b.len() && !b[i].is_ascii_whitespace() && b[i] != b'=' && b[i] != b'>' {
             i += 1;
         }
-        let key = s[k_start..i].to_ascii_lowercase();
+        let key = ascii_lower(&s[k_start..i]);
         while i < b.len() && b[i].is_ascii_whitespace() {
             i += 1;
         }
-        let mut value = std::borrow::Cow::Borrowed("");
+        let mut value = Cow::Borrowed("");
         if i < b.len() && b[i] == b'=' {
             i += 1;
             while i < b.len() && b[i].is_ascii_whitespace() {

@@ -137,7 +137,13 @@ pub fn parse(raw: &[u8], limits: &Limits) -> Mail {
     let mut mail = Mail::default();
     let raw = bound_nesting(skip_mbox_from_line(raw));
     let parsed = if starts_with_header(raw) {
-        MessageParser::new().with_mime_headers().parse(raw)
+        // Only the MIME headers are parsed by mail-parser (it needs them for
+        // the structure); every other field is read from its raw bytes by
+        // `walk`, so mail-parser only records where it is.
+        MessageParser::new()
+            .with_mime_headers()
+            .default_header_ignore()
+            .parse(raw)
     } else {
         None
     };
@@ -231,7 +237,7 @@ fn walk(msg: &mail_parser::Message<'_>, depth: usize, mail: &mut Mail, limits: &
                 if depth == 0 {
                     mail.headers.push(Field {
                         name: name.to_string(),
-                        value: rfc2047::decode_header(value).trim().to_string(),
+                        value: trim_in_place(rfc2047::decode_header(value)),
                     });
                 } else if name.eq_ignore_ascii_case("subject") {
                     mail.bodies.push(Body {
@@ -297,6 +303,15 @@ fn walk(msg: &mail_parser::Message<'_>, depth: usize, mail: &mut Mail, limits: &
             }
         }
     }
+}
+
+/// `s.trim()` without copying the text.
+fn trim_in_place(mut s: String) -> String {
+    let end = s.trim_end().len();
+    s.truncate(end);
+    let start = s.len() - s.trim_start().len();
+    s.drain(..start);
+    s
 }
 
 fn read_text_part(body_raw: &[u8], info: &mut PartInfo, mail: &mut Mail, limits: &Limits) {

@@ -16,16 +16,21 @@ enum Piece<'a> {
 /// Decodes a raw header value (folded, possibly with encoded words or raw
 /// 8-bit bytes) into one line of text.
 pub fn decode_header(raw: &[u8]) -> String {
-    if raw.is_ascii() && memchr::memmem::find(raw, b"=?").is_none() {
-        // The common case: plain ASCII, only unfolding to do.
+    if raw.is_ascii()
+        && memchr::memmem::find(raw, b"=?").is_none()
+        && let Ok(mut rest) = std::str::from_utf8(raw)
+    {
+        // The common case: plain ASCII, only unfolding to do (line breaks
+        // dropped, tabs made spaces).
         let mut out = String::with_capacity(raw.len());
-        for &b in raw {
-            match b {
-                b'\r' | b'\n' => {}
-                b'\t' => out.push(' '),
-                b => out.push(b as char),
+        while let Some(i) = memchr::memchr3(b'\r', b'\n', b'\t', rest.as_bytes()) {
+            out.push_str(&rest[..i]);
+            if rest.as_bytes()[i] == b'\t' {
+                out.push(' ');
             }
+            rest = &rest[i + 1..];
         }
+        out.push_str(rest);
         return out;
     }
     let pieces = split_encoded_words(raw);

@@ -75,16 +75,21 @@ const VALUE_HEADERS: &[&str] = &[
 ];
 
 pub(super) fn tokenize_headers(mail: &Mail, ctx: &mut Ctx<'_, '_>) {
+    // One buffer for the lower-case names of all fields.
+    let mut lname = String::new();
     for field in &mail.headers {
-        let lname = field.name.to_ascii_lowercase();
-        if lname.is_empty() || ignored(&lname, ctx.opts) {
+        lname.clear();
+        lname.push_str(&field.name);
+        lname.make_ascii_lowercase();
+        let lname = lname.as_str();
+        if lname.is_empty() || ignored(lname, ctx.opts) {
             continue;
         }
         if ctx.opts.header_names && lname.len() <= 40 {
-            (ctx.sink)(Category::Header, &lname);
+            (ctx.sink)(Category::Header, lname);
         }
         let value = field.value.as_str();
-        match lname.as_str() {
+        match lname {
             "subject" => {
                 tokenize_text(value, Category::Subject, ctx);
                 if value.trim().is_empty() {
