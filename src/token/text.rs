@@ -39,26 +39,32 @@ pub(crate) fn tokenize_text(text: &str, cat: Category, ctx: &mut Ctx<'_, '_>) {
     let mut prev = String::new();
     let bytes = text.as_bytes();
     let mut start = 0;
-    // Split at ASCII separators byte-wise; only chunks with non-ASCII
-    // characters are split further (Unicode spaces) and normalised.
+    let mut ascii = true;
+    // Split at ASCII separators byte-wise, noting whether each chunk is
+    // ASCII; only chunks with non-ASCII characters are split further
+    // (Unicode spaces) and normalised.
     for (i, &b) in bytes.iter().enumerate() {
         if matches!(
             b,
             b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c | 0 | b'<' | b'>' | b'"'
         ) {
             if i > start {
-                chunk(&text[start..i], cat, ctx, &mut prev);
+                chunk(&text[start..i], ascii, cat, ctx, &mut prev);
             }
             start = i + 1;
+            ascii = true;
+        } else if b >= 0x80 {
+            ascii = false;
         }
     }
     if start < bytes.len() {
-        chunk(&text[start..], cat, ctx, &mut prev);
+        chunk(&text[start..], ascii, cat, ctx, &mut prev);
     }
 }
 
-fn chunk(piece: &str, cat: Category, ctx: &mut Ctx<'_, '_>, prev: &mut String) {
-    if piece.is_ascii() {
+/// A chunk between ASCII separators; `ascii` tells whether it is all ASCII.
+fn chunk(piece: &str, ascii: bool, cat: Category, ctx: &mut Ctx<'_, '_>, prev: &mut String) {
+    if ascii {
         chunk_tokens(piece, cat, ctx, prev);
         return;
     }
@@ -189,7 +195,7 @@ pub(crate) fn words(chunk: &str, cat: Category, ctx: &mut Ctx<'_, '_>, prev: &mu
         return;
     }
     if chunk.is_ascii() {
-        ascii_words(chunk, &mut |w| emit_word(w, cat, ctx, prev));
+        ascii_words(chunk, &mut |w| emit_ascii_word(w, cat, ctx, prev));
         return;
     }
     let mut run_start = 0;
@@ -219,7 +225,7 @@ fn run(
     prev: &mut String,
 ) {
     match script {
-        None if text.is_ascii() => ascii_words(text, &mut |w| emit_word(w, cat, ctx, prev)),
+        None if text.is_ascii() => ascii_words(text, &mut |w| emit_ascii_word(w, cat, ctx, prev)),
         None => {
             for w in text.unicode_words() {
                 emit_word(w, cat, ctx, prev);
@@ -236,7 +242,7 @@ fn run(
 /// Splits ASCII text into words the way UAX#29 does (letters and digits
 /// joined by `_`; `.`/`'`/`:` between letters and `.`/`,`/`;`/`'` between
 /// digits stay inside a word), without decoding characters.
-pub(crate) fn ascii_words(s: &str, f: &mut dyn FnMut(&str)) {
+pub(crate) fn ascii_words(s: &str, f: &mut impl FnMut(&str)) {
     let b = s.as_bytes();
     let n = b.len();
     let word = |c: u8| c.is_ascii_alphanumeric() || c == b'_';
@@ -274,12 +280,9 @@ pub(crate) fn ascii_words(s: &str, f: &mut dyn FnMut(&str)) {
     }
 }
 
-fn emit_word(w: &str, cat: Category, ctx: &mut Ctx<'_, '_>, prev: &mut String) {
-    let n = if w.is_ascii() {
-        w.len()
-    } else {
-        w.chars().count()
-    };
+/// [`emit_word`] for a word known to be ASCII.
+fn emit_ascii_word(w: &str, cat: Category, ctx: &mut Ctx<'_, '_>, prev: &mut String) {
+    let n = w.len();
     if n < 2 {
         return;
     }
@@ -288,22 +291,35 @@ fn emit_word(w: &str, cat: Category, ctx: &mut Ctx<'_, '_>, prev: &mut String) {
         prev.clear();
         return;
     }
-    if !ctx.opts.fold_case {
-        emit(w, cat, ctx, prev);
-    } else if w.is_ascii() {
-        if w.bytes().any(|b| b.is_ascii_uppercase()) {
-            let mut buf = [0u8; MAX_WORD_CHARS];
-            let lower = &mut buf[..w.len()];
-            lower.copy_from_slice(w.as_bytes());
-            lower.make_ascii_lowercase();
-            // ASCII in, ASCII out.
-            if let Ok(l) = std::str::from_utf8(lower) {
-                emit(l, cat, ctx, prev);
-            }
-        } else {
-            emit(w, cat, ctx, prev);
+    if ctx.opts.fold_case && w.bytes().any(|b| b.is_ascii_uppercase()) {
+        let mut buf = [0u8; MAX_WORD_CHARS];
+        let lower = &mut buf[..n];
+        lower.copy_from_slice(w.as_bytes());
+        lower.make_ascii_lowercase();
+        // ASCII in, ASCII out.
+        if let Ok(l) = std::str::from_utf8(lower) {
+            emit(l, cat, ctx, prev);
         }
-    } else if w.chars().any(char::is_uppercase) {
+    } else {
+        emit(w, cat, ctx, prev);
+    }
+}
+
+fn emit_word(w: &str, cat: Category, ctx: &mut Ctx<'_, '_>, prev: &mut String) {
+    if w.is_ascii() {
+        emit_ascii_word(w, cat, ctx, prev);
+        return;
+    }
+    let n = w.chars().count();
+    if n < 2 {
+        return;
+    }
+    if n > MAX_WORD_CHARS {
+        skip_token(w, n, cat, ctx);
+        prev.clear();
+        return;
+    }
+    if ctx.opts.fold_case && w.chars().any(char::is_uppercase) {
         emit(&w.to_lowercase(), cat, ctx, prev);
     } else {
         emit(w, cat, ctx, prev);
