@@ -65,22 +65,39 @@ pub(crate) fn tokenize_text(text: &str, cat: Category, ctx: &mut Ctx<'_, '_>) {
 /// A chunk between ASCII separators; `ascii` tells whether it is all ASCII.
 fn chunk(piece: &str, ascii: bool, cat: Category, ctx: &mut Ctx<'_, '_>, prev: &mut String) {
     if ascii {
-        chunk_tokens(piece, cat, ctx, prev);
+        chunk_tokens(piece, true, cat, ctx, prev);
         return;
     }
     let normal = normalize(piece);
     for sub in normal.split(is_separator) {
         if !sub.is_empty() {
-            chunk_tokens(sub, cat, ctx, prev);
+            chunk_tokens(sub, false, cat, ctx, prev);
         }
     }
 }
 
 /// One whitespace-delimited chunk: URLs and addresses first, words around them.
-fn chunk_tokens(chunk: &str, cat: Category, ctx: &mut Ctx<'_, '_>, prev: &mut String) {
+/// `ascii`: the chunk is known to be all ASCII (so are its pieces), and
+/// goes straight to [`ascii_words`] without a second check.
+fn chunk_tokens(chunk: &str, ascii: bool, cat: Category, ctx: &mut Ctx<'_, '_>, prev: &mut String) {
     // A URL has "://" or "www.", an address "@": most words have neither.
-    if memchr::memchr3(b':', b'@', b'.', chunk.as_bytes()).is_none() {
-        words(chunk, cat, ctx, prev);
+    // Fast path: most chunks are short words, for which a plain byte loop
+    // beats memchr's setup.
+    let bytes = chunk.as_bytes();
+    let plain = if bytes.len() < 32 {
+        !bytes.iter().any(|&b| matches!(b, b':' | b'@' | b'.'))
+    } else {
+        memchr::memchr3(b':', b'@', b'.', bytes).is_none()
+    };
+    let words_of = |piece: &str, ctx: &mut Ctx<'_, '_>, prev: &mut String| {
+        if ascii {
+            ascii_words(piece, &mut |w| emit_ascii_word(w, cat, ctx, prev));
+        } else {
+            words(piece, cat, ctx, prev);
+        }
+    };
+    if plain {
+        words_of(chunk, ctx, prev);
         return;
     }
     let mut rest = chunk;
@@ -93,7 +110,7 @@ fn chunk_tokens(chunk: &str, cat: Category, ctx: &mut Ctx<'_, '_>, prev: &mut St
             (None, Some(e)) => (e.0, e.1, false),
             (None, None) => break,
         };
-        words(&rest[..start], cat, ctx, prev);
+        words_of(&rest[..start], ctx, prev);
         if is_url {
             url::url_tokens(&rest[start..end], ctx);
         } else {
@@ -102,7 +119,7 @@ fn chunk_tokens(chunk: &str, cat: Category, ctx: &mut Ctx<'_, '_>, prev: &mut St
         prev.clear();
         rest = &rest[end..];
     }
-    words(rest, cat, ctx, prev);
+    words_of(rest, ctx, prev);
 }
 
 fn is_url_byte(b: u8) -> bool {
