@@ -10,6 +10,33 @@ use std::path::{Path, PathBuf};
 use common::{corpus, files, fumi};
 use sha2::{Digest, Sha256};
 
+/// Trains `home` on `paths` with `flag` (`-s`, `-c`, `--add-spam` …).
+fn learn(home: &Path, flag: &str, paths: &[PathBuf]) {
+    let ok = fumi()
+        .arg("--homedir")
+        .arg(home)
+        .arg(flag)
+        .args(paths)
+        .status()
+        .expect("train")
+        .success();
+    assert!(ok, "training with {flag} failed");
+}
+
+/// A count from `--show-db-status` (`spam_messages`, `clean_messages`).
+fn db_count(home: &Path, key: &str) -> u64 {
+    let out = fumi()
+        .arg("--homedir")
+        .arg(home)
+        .arg("--show-db-status")
+        .output()
+        .expect("status");
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .find_map(|l| l.strip_prefix(&format!("{key}\t"))?.parse().ok())
+        .expect("count")
+}
+
 /// ../shared/bench's split: per class, ordered by sha256(seed \0 split \0
 /// bytes) as hex (ties by path), the first half trains.
 fn bench_split(paths: &[PathBuf], seed: &str) -> (Vec<PathBuf>, Vec<PathBuf>) {
@@ -125,18 +152,8 @@ fn eval_split_agrees_with_training_and_scan() {
     let (train_spam, test_spam) = bench_split(&spam, "spambench-v1");
     let (train_ham, test_ham) = bench_split(&ham, "spambench-v1");
     let home = tempfile::tempdir().expect("tempdir");
-    for (flag, set) in [("--add-spam", &train_spam), ("--add-clean", &train_ham)] {
-        assert!(
-            fumi()
-                .arg("--homedir")
-                .arg(home.path())
-                .arg(flag)
-                .args(set)
-                .status()
-                .expect("train")
-                .success()
-        );
-    }
+    learn(home.path(), "--add-spam", &train_spam);
+    learn(home.path(), "--add-clean", &train_ham);
     let cli_auc = one_minus_auc(
         &scan(home.path(), &test_spam),
         &scan(home.path(), &test_ham),
@@ -151,16 +168,7 @@ fn eval_split_agrees_with_training_and_scan() {
 fn unreadable_inputs_are_reported_and_skipped() {
     let spam = files(&corpus().join("spam"));
     let home = tempfile::tempdir().expect("tempdir");
-    assert!(
-        fumi()
-            .arg("--homedir")
-            .arg(home.path())
-            .arg("-s")
-            .args(&spam[..10])
-            .status()
-            .expect("train")
-            .success()
-    );
+    learn(home.path(), "-s", &spam[..10]);
     let missing = home.path().join("no-such-message");
     let out = fumi()
         .arg("--homedir")
@@ -193,29 +201,14 @@ fn unreadable_inputs_are_reported_and_skipped() {
         .output()
         .expect("train");
     assert_eq!(out.status.code(), Some(3));
-    let status = fumi()
-        .arg("--homedir")
-        .arg(home.path())
-        .arg("--show-db-status")
-        .output()
-        .expect("status");
-    assert!(String::from_utf8_lossy(&status.stdout).contains("spam_messages\t11"));
+    assert_eq!(db_count(home.path(), "spam_messages"), 11);
 }
 
 #[test]
 fn no_progress_bar_on_a_pipe_and_deterministic_order() {
     let home = tempfile::tempdir().expect("tempdir");
     let spam = files(&corpus().join("spam"));
-    assert!(
-        fumi()
-            .arg("--homedir")
-            .arg(home.path())
-            .arg("-s")
-            .args(&spam[..20])
-            .status()
-            .expect("train")
-            .success()
-    );
+    learn(home.path(), "-s", &spam[..20]);
     // A tree with nested folders, scanned twice: same lines, same order,
     // nothing on standard error.
     let tree = tempfile::tempdir().expect("tempdir");
@@ -283,14 +276,7 @@ fn one_mbox_is_learned_in_several_transactions() {
     );
     let text = String::from_utf8_lossy(&out.stdout);
     assert_eq!(text.matches("X-Spam-Flag: Yes").count(), 25);
-    let status = fumi()
-        .arg("--homedir")
-        .arg(&home)
-        .arg("--show-db-status")
-        .output()
-        .expect("status");
-    let status = String::from_utf8_lossy(&status.stdout);
-    assert!(status.contains("spam_messages\t25"), "{status}");
+    assert_eq!(db_count(&home, "spam_messages"), 25);
     // Again: nothing changes, the digests are known.
     let again = fumi()
         .env("FUMI_TRAIN_BATCH", "4")
@@ -331,30 +317,9 @@ fn scan_with_auto_update_learns_each_confident_verdict_once() {
     let spam = files(&corpus().join("spam"));
     let ham = files(&corpus().join("ham"));
     let home = tempfile::tempdir().expect("tempdir");
-    for (flag, set) in [("-s", &spam[..20]), ("-c", &ham[..20])] {
-        assert!(
-            fumi()
-                .arg("--homedir")
-                .arg(home.path())
-                .arg(flag)
-                .args(set)
-                .status()
-                .expect("train")
-                .success()
-        );
-    }
-    let count = |key: &str| -> u64 {
-        let out = fumi()
-            .arg("--homedir")
-            .arg(home.path())
-            .arg("--show-db-status")
-            .output()
-            .expect("status");
-        String::from_utf8_lossy(&out.stdout)
-            .lines()
-            .find_map(|l| l.strip_prefix(&format!("{key}\t"))?.parse().ok())
-            .expect("count")
-    };
+    learn(home.path(), "-s", &spam[..20]);
+    learn(home.path(), "-c", &ham[..20]);
+    let count = |key: &str| db_count(home.path(), key);
     let test: Vec<&PathBuf> = spam[20..].iter().chain(&ham[20..]).take(70).collect();
     let scan = |extra: &[&str]| {
         fumi()
