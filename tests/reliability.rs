@@ -263,6 +263,11 @@ fn disk_full_fails_cleanly_and_loses_nothing() {
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(err.contains("not learned"), "{err}");
     assert_eq!(export(&home).as_ref(), Some(&before));
+    // Learning a delivered message: it goes out untouched, unlearned.
+    let mut cmd = home_cmd(&home);
+    with_fsize_limit(&mut cmd, limit);
+    assert_learning_fails_open(cmd, "learning on a full disk");
+    assert_eq!(export(&home).as_ref(), Some(&before));
     // A delivery that would learn: the message goes out with its headers.
     let out = run_with_input(
         with_fsize_limit(
@@ -315,7 +320,8 @@ fn disk_full_fails_cleanly_and_loses_nothing() {
 // ---------------------------------------------------------------- damaged homes
 
 /// Filtering with and without --pipe on a broken home: a one-line error
-/// and exit 3, or the message untouched and exit 0.
+/// and exit 3, or the message untouched and exit 0. Learning with --pipe
+/// (where there is a home to learn in) passes the message through too.
 fn assert_fails_open(home: &Path, expect: &str) {
     let out = run_with_input(&mut home_cmd(home), MSG);
     assert_calm(&out, expect);
@@ -331,6 +337,21 @@ fn assert_fails_open(home: &Path, expect: &str) {
     assert_eq!(out.status.code(), Some(0), "{expect}: {}", stderr(&out));
     assert_eq!(out.stdout, MSG, "{expect}: the message untouched");
     assert!(stderr(&out).contains("passed through unchanged"));
+    if home.exists() {
+        assert_learning_fails_open(home_cmd(home), expect);
+    }
+}
+
+/// `--add-spam --pipe` that cannot learn: the message untouched on stdout,
+/// one line on stderr, exit 0.
+fn assert_learning_fails_open(mut cmd: Command, expect: &str) {
+    let out = run_with_input(cmd.args(["--add-spam", "--pipe", "--insert-flag"]), MSG);
+    assert_calm(&out, expect);
+    assert_eq!(out.status.code(), Some(0), "{expect}: {}", stderr(&out));
+    assert_eq!(out.stdout, MSG, "{expect}: the message untouched");
+    let err = stderr(&out);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("passed through unchanged"), "{err}");
 }
 
 #[test]

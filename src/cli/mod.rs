@@ -675,8 +675,28 @@ fn training_actions(args: &Args) -> Vec<Action> {
 }
 
 fn train(args: &Args, engine: &Engine) -> Result<i32, Failure> {
-    let db = open_store(args, Mode::Create)?;
-    check_tokenizer(args, db, engine)?;
+    // With --pipe a failure to learn never keeps a message from standard
+    // output: it goes through unchanged, with one warning, and fumi exits 0.
+    let mut warned = false;
+    let mut pass_through = |f: &Failure| {
+        if !warned {
+            eprintln!(
+                "fumi: {}; message passed through unchanged",
+                f.message.trim_end()
+            );
+            warned = true;
+        }
+    };
+    let db = match open_store(args, Mode::Create)
+        .and_then(|db| check_tokenizer(args, db, engine).map(|()| db))
+    {
+        Ok(db) => Some(db),
+        Err(f) if args.pipe => {
+            pass_through(&f);
+            None
+        }
+        Err(f) => return Err(f),
+    };
     let actions = training_actions(args);
     // bsfilter: with --pipe, --insert-flag says Yes for -s/-C and No for -c/-S.
     let flag_yes = args.add_spam || args.sub_clean;
@@ -690,25 +710,41 @@ fn train(args: &Args, engine: &Engine) -> Result<i32, Failure> {
     let mut learn = |prepared: &mut Vec<(store::Digest, TokenSet)>,
                      msgs: &mut Vec<Message>|
      -> Result<(), Failure> {
-        let ops: Vec<_> = prepared
-            .iter()
-            .flat_map(|(d, t)| actions.iter().map(|&a| engine.train_op(*d, a, t)))
-            .collect();
-        let r = db.train(&ops).map_err(|e| {
-            Failure::internal(format!(
-                "learning failed, this batch of {} messages was not learned (the database is as it was before it): {e}",
-                prepared.len()
-            ))
-        })?;
-        total.learned += r.learned;
-        total.moved += r.moved;
-        total.unlearned += r.unlearned;
-        total.unchanged += r.unchanged;
-        for m in msgs.drain(..) {
-            let edit = header_edit(args, None, flag_yes);
-            out.write_all(&pipe::rewrite(&m.bytes, &edit, true))?;
-        }
+        let learned = db.map(|db| {
+            ready(engine)?;
+            let ops: Vec<_> = prepared
+                .iter()
+                .flat_map(|(d, t)| actions.iter().map(|&a| engine.train_op(*d, a, t)))
+                .collect();
+            db.train(&ops).map_err(|e| {
+                Failure::internal(format!(
+                    "learning failed, this batch of {} messages was not learned (the database is as it was before it): {e}",
+                    prepared.len()
+                ))
+            })
+        });
         prepared.clear();
+        match learned {
+            Some(Ok(r)) => {
+                total.learned += r.learned;
+                total.moved += r.moved;
+                total.unlearned += r.unlearned;
+                total.unchanged += r.unchanged;
+                for m in msgs.drain(..) {
+                    let edit = header_edit(args, None, flag_yes);
+                    out.write_all(&pipe::rewrite(&m.bytes, &edit, true))?;
+                }
+            }
+            Some(Err(f)) if !args.pipe => return Err(f),
+            failed => {
+                if let Some(Err(f)) = failed {
+                    pass_through(&f);
+                }
+                for m in msgs.drain(..) {
+                    out.write_all(&m.bytes)?;
+                }
+            }
+        }
         Ok(())
     };
     let had_errors = for_each_batch(args, txn_size.min(READ_CHUNK), |chunk| {
@@ -717,7 +753,6 @@ fn train(args: &Args, engine: &Engine) -> Result<i32, Failure> {
             t.compact();
             (engine.digest(&m.bytes), t)
         }));
-        ready(engine)?;
         if args.pipe {
             pending_msgs.extend(chunk);
         }
