@@ -634,25 +634,11 @@ impl Store for Lmdb {
     fn expire(&self, policy: &ExpirePolicy) -> Result<u64> {
         let now = today();
         self.write(|w| {
-            let old = |day: u32| {
-                policy
-                    .max_age_days
-                    .is_some_and(|a| now.saturating_sub(day) > a)
-            };
-            let rare = |c: &TokenCounts| {
-                policy
-                    .max_count
-                    .is_some_and(|m| c.spam as u64 + c.clean as u64 <= m as u64)
-            };
             let mut doomed: Vec<Vec<u8>> = Vec::new();
             for item in self.tokens.iter(w)? {
                 let (k, v) = item?;
                 let c = decode_counts(v).ok_or_else(|| Error::Corrupt("token value".into()))?;
-                let drop = match (policy.max_age_days, policy.max_count) {
-                    (Some(_), Some(_)) if policy.require_both => old(c.day) && rare(&c),
-                    _ => old(c.day) || rare(&c),
-                };
-                if drop {
+                if policy.drops(&c, now) {
                     doomed.push(k.to_vec());
                 }
             }
@@ -668,7 +654,7 @@ impl Store for Lmdb {
                         .and_then(|d| d.try_into().ok())
                         .map(u32::from_le_bytes)
                         .unwrap_or(0);
-                    if old(day) {
+                    if policy.is_old(day, now) {
                         old_digests.push(k.to_vec());
                     }
                 }

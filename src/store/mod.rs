@@ -98,6 +98,28 @@ pub struct ExpirePolicy {
     pub require_both: bool,
 }
 
+impl ExpirePolicy {
+    /// Was something last trained on `day` too long before `today`?
+    pub fn is_old(&self, day: u32, today: u32) -> bool {
+        self.max_age_days
+            .is_some_and(|a| today.saturating_sub(day) > a)
+    }
+
+    /// Are these counts rare enough to drop?
+    pub fn is_rare(&self, c: &TokenCounts) -> bool {
+        self.max_count
+            .is_some_and(|m| c.spam as u64 + c.clean as u64 <= m as u64)
+    }
+
+    /// Does this policy drop a token with these counts on `today`?
+    pub fn drops(&self, c: &TokenCounts, today: u32) -> bool {
+        match (self.max_age_days, self.max_count) {
+            (Some(_), Some(_)) if self.require_both => self.is_old(c.day, today) && self.is_rare(c),
+            _ => self.is_old(c.day, today) || self.is_rare(c),
+        }
+    }
+}
+
 /// Errors of the store.
 #[derive(Debug)]
 pub enum Error {

@@ -1045,16 +1045,6 @@ impl Store for Redis {
 
     fn expire(&self, policy: &ExpirePolicy) -> Result<u64> {
         let now = today();
-        let old = |day: u32| {
-            policy
-                .max_age_days
-                .is_some_and(|a| now.saturating_sub(day) > a)
-        };
-        let rare = |c: &TokenCounts| {
-            policy
-                .max_count
-                .is_some_and(|m| c.spam as u64 + c.clean as u64 <= m as u64)
-        };
         let age = policy.max_age_days.map_or(-1, i64::from);
         let count = policy.max_count.map_or(-1, i64::from);
         let both = if policy.require_both { "1" } else { "0" };
@@ -1077,11 +1067,7 @@ impl Store for Redis {
         let mut flush_err: Option<Error> = None;
         self.scan_hash(&self.tokens, &mut |k, v| {
             let c = parse_counts(&v).ok_or_else(|| Error::Corrupt("token value".into()))?;
-            let drop = match (policy.max_age_days, policy.max_count) {
-                (Some(_), Some(_)) if policy.require_both => old(c.day) && rare(&c),
-                _ => old(c.day) || rare(&c),
-            };
-            if drop {
+            if policy.drops(&c, now) {
                 doomed.push(k);
             }
             if doomed.len() >= SCAN_COUNT {
@@ -1105,7 +1091,7 @@ impl Store for Redis {
         if policy.max_age_days.is_some() {
             let mut digests: Vec<Vec<u8>> = Vec::new();
             self.scan_hash(&self.trained, &mut |k, v| {
-                if parse_trained(&v).is_some_and(|(_, day)| old(day)) {
+                if parse_trained(&v).is_some_and(|(_, day)| policy.is_old(day, now)) {
                     digests.push(k);
                 }
                 Ok(())
