@@ -549,7 +549,37 @@ fn batches(
         None
     };
     let single = sources.len() <= 1 && !matches!(sources.first(), Some(Source::Mbox(_)));
-    let had_errors = if single {
+    let files_only = sources.iter().all(|s| matches!(s, Source::File(_)));
+    let had_errors = if files_only && !single {
+        // One message per file: the worker threads read each chunk of files
+        // together, so reading is as parallel as tokenizing and the first
+        // chunk does not wait for a reader thread.
+        let mut had_errors = false;
+        for chunk in sources.chunks(size) {
+            let read = par_map(chunk, |src| {
+                let mut msg = None;
+                input::read_source(src, &mut |m| msg = Some(m)).map(|()| msg)
+            });
+            let mut batch = Vec::with_capacity(read.len());
+            for r in read {
+                match r {
+                    Ok(m) => batch.extend(m),
+                    Err(e) => {
+                        match &progress {
+                            Some(bar) => bar.suspend(|| eprintln!("fumi: {e}")),
+                            None => eprintln!("fumi: {e}"),
+                        }
+                        had_errors = true;
+                    }
+                }
+            }
+            if let Some(bar) = &progress {
+                bar.inc(chunk.len() as u64);
+            }
+            f(batch)?;
+        }
+        had_errors
+    } else if single {
         let mut result = Ok(());
         let had_errors = read_batches(sources, size, None, &mut |b| {
             result = f(b);
