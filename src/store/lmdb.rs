@@ -377,9 +377,15 @@ impl Lmdb {
     /// Adds signed deltas to tokens, in key order; tokens reaching zero in
     /// both classes are deleted.
     fn apply_deltas(&self, w: &mut RwTxn<'_>, deltas: FxHashMap<&[u8], (i64, i64)>) -> Result<()> {
-        let day = today();
         let mut sorted: Vec<_> = deltas.into_iter().collect();
         sorted.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        self.apply_sorted(w, sorted)
+    }
+
+    /// [`Lmdb::apply_deltas`] with the deltas already in ascending key order,
+    /// each key once.
+    fn apply_sorted(&self, w: &mut RwTxn<'_>, sorted: Vec<(&[u8], (i64, i64))>) -> Result<()> {
+        let day = today();
         let mut buf = Vec::with_capacity(16);
         let current = self.current_counts(w, &sorted)?;
         let mut doomed = Vec::new();
@@ -498,6 +504,82 @@ fn bump(t: &mut Totals, c: Class, by: i64) {
     *v = (*v as i64 + by).max(0) as u64;
 }
 
+/// A training batch's effect on the counts: the tokens of one message,
+/// the class they count in, and +1 or -1.
+type Effect<'a, 'b> = (&'b [(&'a [u8], u32)], Class, i64);
+
+/// Batches with more token occurrences than this sum them on two threads.
+const SPLIT_MIN_TOKENS: usize = 50_000;
+
+/// Sums `effects` per key, in ascending key order. Large batches are summed
+/// in two halves at once (each half hashed, then sorted) and the two sorted
+/// halves merged; where no thread can be started, on this one.
+fn sum_effects<'a>(effects: &[Effect<'a, '_>]) -> Vec<(&'a [u8], (i64, i64))> {
+    fn sum_sorted<'a>(effects: &[Effect<'a, '_>]) -> Vec<(&'a [u8], (i64, i64))> {
+        let mut deltas: FxHashMap<&[u8], (i64, i64)> = FxHashMap::default();
+        for &(tokens, c, sign) in effects {
+            add_tokens(&mut deltas, tokens, c, sign);
+        }
+        let mut v: Vec<_> = deltas.into_iter().collect();
+        v.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        v
+    }
+    let total: usize = effects.iter().map(|e| e.0.len()).sum();
+    if total < SPLIT_MIN_TOKENS {
+        return sum_sorted(effects);
+    }
+    let mut seen = 0;
+    let mid = effects
+        .iter()
+        .position(|e| {
+            seen += e.0.len();
+            seen * 2 >= total
+        })
+        .map_or(effects.len(), |i| i + 1);
+    let (first, second) = effects.split_at(mid);
+    let (a, b) = std::thread::scope(|s| {
+        match std::thread::Builder::new().spawn_scoped(s, || sum_sorted(first)) {
+            Ok(handle) => {
+                let b = sum_sorted(second);
+                let a = handle
+                    .join()
+                    .unwrap_or_else(|e| std::panic::resume_unwind(e));
+                (a, b)
+            }
+            Err(_) => (sum_sorted(first), sum_sorted(second)),
+        }
+    });
+    merge_sorted(a, b)
+}
+
+/// Merges two ascending, per-key summed lists into one, adding the deltas
+/// of keys in both.
+fn merge_sorted<'a>(
+    a: Vec<(&'a [u8], (i64, i64))>,
+    b: Vec<(&'a [u8], (i64, i64))>,
+) -> Vec<(&'a [u8], (i64, i64))> {
+    let mut out = Vec::with_capacity(a.len().max(b.len()) * 3 / 2);
+    let (mut a, mut b) = (a.into_iter().peekable(), b.into_iter().peekable());
+    loop {
+        let next = match (a.peek(), b.peek()) {
+            (Some(x), Some(y)) => match x.0.cmp(y.0) {
+                std::cmp::Ordering::Less => a.next(),
+                std::cmp::Ordering::Greater => b.next(),
+                std::cmp::Ordering::Equal => {
+                    let (k, (s1, c1)) = a.next().unwrap_or_default();
+                    let (_, (s2, c2)) = b.next().unwrap_or_default();
+                    Some((k, (s1 + s2, c1 + c2)))
+                }
+            },
+            (Some(_), None) => a.next(),
+            (None, Some(_)) => b.next(),
+            (None, None) => break,
+        };
+        out.extend(next);
+    }
+    out
+}
+
 fn add_tokens<'a>(
     deltas: &mut FxHashMap<&'a [u8], (i64, i64)>,
     tokens: &[(&'a [u8], u32)],
@@ -562,7 +644,7 @@ impl Store for Lmdb {
         self.write(|w| {
             let day = today();
             let mut totals = self.totals_in(w)?;
-            let mut deltas: FxHashMap<&[u8], (i64, i64)> = FxHashMap::default();
+            let mut effects: Vec<Effect<'_, '_>> = Vec::with_capacity(ops.len());
             let mut report = TrainReport::default();
             for op in ops {
                 let prev = self
@@ -574,20 +656,20 @@ impl Store for Lmdb {
                     (Action::Add(c), Some(p)) if p == c => report.unchanged += 1,
                     (Action::Add(c), prev) => {
                         if let Some(p) = prev {
-                            add_tokens(&mut deltas, &op.tokens, p, -1);
+                            effects.push((&op.tokens, p, -1));
                             bump(&mut totals, p, -1);
                             report.moved += 1;
                         } else {
                             report.learned += 1;
                         }
-                        add_tokens(&mut deltas, &op.tokens, c, 1);
+                        effects.push((&op.tokens, c, 1));
                         bump(&mut totals, c, 1);
                         let mut v = vec![class_byte(c)];
                         v.extend_from_slice(&day.to_le_bytes());
                         self.trained.put(w, &op.digest, &v)?;
                     }
                     (Action::Sub(c), Some(p)) if p == c => {
-                        add_tokens(&mut deltas, &op.tokens, c, -1);
+                        effects.push((&op.tokens, c, -1));
                         bump(&mut totals, c, -1);
                         self.trained.delete(w, &op.digest)?;
                         report.unlearned += 1;
@@ -595,7 +677,7 @@ impl Store for Lmdb {
                     (Action::Sub(_), _) => report.unchanged += 1,
                 }
             }
-            self.apply_deltas(w, deltas)?;
+            self.apply_sorted(w, sum_effects(&effects))?;
             self.put_totals(w, totals)?;
             self.meta.put(w, b"last_trained", &day.to_le_bytes())?;
             Ok(report)
@@ -876,6 +958,52 @@ mod tests {
         assert_eq!(got.len(), want.len());
         assert!(got == want, "table differs from the sums");
         assert_eq!(db.totals().expect("totals"), Totals { spam: 1, clean: 2 });
+    }
+
+    /// Big batches are summed in two halves and merged: the result must be
+    /// the plain sum, in key order, each key once.
+    #[test]
+    fn split_sums_equal_plain_sums() {
+        let keys: Vec<Vec<u8>> = (0..5_000)
+            .map(|i| key(&format!("k{}", i * 7919 % 5_003)))
+            .collect();
+        let messages: Vec<Vec<(&[u8], u32)>> = (0..200)
+            .map(|m| {
+                (0..400)
+                    .map(|j| {
+                        (
+                            keys[(m * 37 + j * 11) % keys.len()].as_slice(),
+                            1 + (j % 3) as u32,
+                        )
+                    })
+                    .collect()
+            })
+            .collect();
+        let effects: Vec<Effect<'_, '_>> = messages
+            .iter()
+            .enumerate()
+            .map(|(i, t)| {
+                let class = if i % 3 == 0 {
+                    Class::Spam
+                } else {
+                    Class::Clean
+                };
+                (t.as_slice(), class, if i % 7 == 0 { -1 } else { 1 })
+            })
+            .collect();
+        assert!(messages.iter().map(Vec::len).sum::<usize>() >= SPLIT_MIN_TOKENS);
+        let mut want: std::collections::BTreeMap<&[u8], (i64, i64)> = Default::default();
+        for &(tokens, class, sign) in &effects {
+            for &(k, n) in tokens {
+                let e = want.entry(k).or_default();
+                match class {
+                    Class::Spam => e.0 += sign * n as i64,
+                    Class::Clean => e.1 += sign * n as i64,
+                }
+            }
+        }
+        let got = sum_effects(&effects);
+        assert_eq!(got, want.into_iter().collect::<Vec<_>>());
     }
 
     #[test]
