@@ -46,6 +46,10 @@ const BATCH: usize = 1000;
 /// Messages read and tokenized at a time for training.
 const READ_CHUNK: usize = 1000;
 
+/// Message files read at once by the worker threads (one group past a
+/// batch's byte limit at most is held on top of it).
+const READ_GROUP: usize = 64;
+
 /// Bytes of messages per batch at most (whatever the count): with the
 /// batch being worked on, the one waiting and the one being read, at most
 /// three times this is held.
@@ -526,9 +530,10 @@ fn for_each_batch(
 }
 
 /// Reads `sources` in batches of at most `size` messages (or 64 MiB),
-/// calling `f` on each; unreadable sources are reported and skipped. With
-/// several inputs a thread reads the next batch while `f` works on this one
-/// (at most two batches are held). A progress bar is drawn on standard error
+/// calling `f` on each; unreadable sources are reported and skipped. Lists
+/// of message files are read by the worker threads; an mbox or a mix with
+/// standard input is read by a thread that fills the next batch while `f`
+/// works on this one (at most two batches are held). A progress bar is drawn on standard error
 /// when it is a terminal. Returns whether a source could not be read.
 fn batches(
     args: &Args,
@@ -551,19 +556,24 @@ fn batches(
     let single = sources.len() <= 1 && !matches!(sources.first(), Some(Source::Mbox(_)));
     let files_only = sources.iter().all(|s| matches!(s, Source::File(_)));
     let had_errors = if files_only && !single {
-        // One message per file: the worker threads read each chunk of files
-        // together, so reading is as parallel as tokenizing and the first
-        // chunk does not wait for a reader thread.
+        // One message per file: the worker threads read the files a group
+        // at a time, so reading is as parallel as tokenizing and the first
+        // batch does not wait for a reader thread. A batch ends at `size`
+        // messages or 64 MiB, checked after each group.
         let mut had_errors = false;
-        for chunk in sources.chunks(size) {
-            let read = par_map(chunk, |src| {
+        let mut batch: Vec<Message> = Vec::new();
+        let mut bytes = 0usize;
+        for group in sources.chunks(READ_GROUP) {
+            let read = par_map(group, |src| {
                 let mut msg = None;
                 input::read_source(src, &mut |m| msg = Some(m)).map(|()| msg)
             });
-            let mut batch = Vec::with_capacity(read.len());
             for r in read {
                 match r {
-                    Ok(m) => batch.extend(m),
+                    Ok(m) => {
+                        bytes += m.as_ref().map_or(0, |m| m.bytes.len());
+                        batch.extend(m);
+                    }
                     Err(e) => {
                         match &progress {
                             Some(bar) => bar.suspend(|| eprintln!("fumi: {e}")),
@@ -574,8 +584,14 @@ fn batches(
                 }
             }
             if let Some(bar) = &progress {
-                bar.inc(chunk.len() as u64);
+                bar.inc(group.len() as u64);
             }
+            if batch.len() >= size || bytes >= BATCH_BYTES {
+                f(std::mem::take(&mut batch))?;
+                bytes = 0;
+            }
+        }
+        if !batch.is_empty() {
             f(batch)?;
         }
         had_errors
