@@ -13,6 +13,11 @@
 
 use std::path::PathBuf;
 
+/// The allocator of the `fumi` binary (src/main.rs), so that the figures are
+/// those of the program users run.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use fumi::mail::{self, Limits};
 use fumi::token::{Options, TokenSet, Tokenizer, japanese::Segmenter};
 
