@@ -188,7 +188,10 @@ fn parallel() -> bool {
 
 /// Maps `f` over `items`, on the worker threads when there are several
 /// items and the threads could be started.
-pub fn par_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync + Send) -> Vec<R> {
+pub fn par_map<'a, T: Sync, R: Send>(
+    items: &'a [T],
+    f: impl Fn(&'a T) -> R + Sync + Send,
+) -> Vec<R> {
     if items.len() > 1 && parallel() {
         items.par_iter().map(f).collect()
     } else {
@@ -563,7 +566,12 @@ fn batches(
         let mut had_errors = false;
         let mut batch: Vec<Message> = Vec::new();
         let mut bytes = 0usize;
-        for group in sources.chunks(READ_GROUP) {
+        let mut rest = sources;
+        while !rest.is_empty() {
+            // Never past `size`: training commits every `size` messages.
+            let n = READ_GROUP.min(size.saturating_sub(batch.len()).max(1));
+            let (group, after) = rest.split_at(n.min(rest.len()));
+            rest = after;
             let read = par_map(group, |src| {
                 let mut msg = None;
                 input::read_source(src, &mut |m| msg = Some(m)).map(|()| msg)
