@@ -370,25 +370,32 @@ fn trust_decoded(text: &str, label: Option<&str>) -> bool {
                 || l.starts_with("windows-125")
         }
     };
-    if !label_ok || text.contains(['\u{fffd}', '\u{1b}']) {
+    if !label_ok || has_replacement_or_escape(text.as_bytes()) {
         return false;
     }
-    if text.is_ascii() {
+    if text.is_ascii() || label.is_some_and(|l| l.to_ascii_lowercase().contains("utf")) {
         return true;
     }
     // Runs of non-ASCII characters in "Latin" text are a mislabelled
-    // double-byte charset.
-    let (mut wide, mut paired, mut prev) = (0usize, 0usize, false);
-    for c in text.chars() {
-        let w = !c.is_ascii();
-        if w {
+    // double-byte charset. A character is non-ASCII when its first byte
+    // is a UTF-8 lead byte (0xC0 and up), and the one before it was
+    // non-ASCII when the byte before that lead byte is 0x80 or above.
+    let (mut wide, mut paired, mut prev_high) = (0usize, 0usize, false);
+    for &b in text.as_bytes() {
+        if b >= 0xc0 {
             wide += 1;
-            paired += usize::from(prev);
+            paired += usize::from(prev_high);
         }
-        prev = w;
+        prev_high = b >= 0x80;
     }
-    label.is_some_and(|l| l.to_ascii_lowercase().contains("utf"))
-        || !(wide >= 4 && paired * 3 >= wide)
+    !(wide >= 4 && paired * 3 >= wide)
+}
+
+/// Does UTF-8 text contain U+FFFD (a decoding error) or ESC (ISO-2022-JP)?
+/// A byte scan: ESC is the byte 0x1B, U+FFFD the bytes EF BF BD.
+fn has_replacement_or_escape(bytes: &[u8]) -> bool {
+    memchr::memchr2_iter(0x1b, 0xef, bytes)
+        .any(|i| bytes[i] == 0x1b || bytes[i..].starts_with("\u{fffd}".as_bytes()))
 }
 
 fn truncate(text: &str, max: usize) -> &str {

@@ -2,7 +2,7 @@
 
 use super::text::{Ctx, ascii_words, tokenize_text, words};
 use super::url::{email_tokens, host_tokens, ip_tokens, is_ipv4};
-use super::{Category, MAX_WORD_CHARS};
+use super::{Category, MAX_WORD_CHARS, with_ascii_lowercase, with_joined};
 use crate::mail::Mail;
 
 /// Headers that say nothing about the sender: added by the receiving side
@@ -129,7 +129,7 @@ pub(super) fn tokenize_headers(mail: &Mail, ctx: &mut Ctx<'_, '_>) {
                     .split_whitespace()
                     .find(|w| (w.starts_with('+') || w.starts_with('-')) && w.len() == 5)
                 {
-                    (ctx.sink)(Category::Header, &format!("date-tz:{tz}"));
+                    with_joined("date-tz:", tz, |t| (ctx.sink)(Category::Header, t));
                 }
             }
             n if VALUE_HEADERS.contains(&n) => {
@@ -175,39 +175,59 @@ fn addresses(value: &str, cat: Category, ctx: &mut Ctx<'_, '_>) {
 /// Received: relay host names, IP addresses and /24 networks, and the
 /// protocol words; ids and dates are left out.
 fn received(value: &str, ctx: &mut Ctx<'_, '_>) {
-    for piece in value.split(|c: char| {
-        c.is_whitespace() || matches!(c, '(' | ')' | '[' | ']' | ';' | '<' | '>' | '=' | ',')
-    }) {
-        let piece = piece.trim_matches(|c: char| c == '.' || c == ':');
-        if piece.is_empty() || !piece.is_ascii() {
-            continue;
-        }
-        if is_ipv4(piece) {
-            ip_tokens(piece, ctx.sink);
-        } else if piece.contains('.')
-            && piece
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-')
-        {
-            let tld_alpha = piece
-                .rsplit('.')
-                .next()
-                .is_some_and(|t| t.len() >= 2 && t.bytes().all(|b| b.is_ascii_alphabetic()));
-            if tld_alpha {
-                host_tokens(&piece.to_ascii_lowercase(), Category::Received, ctx.sink);
-            }
-        } else if piece.contains('@') {
-            continue;
-        } else if ctx.opts.received_words {
-            ascii_words(piece, &mut |w| {
-                if w.len() >= 2
-                    && w.len() <= 20
-                    && w.bytes().all(|b| b.is_ascii_alphabetic() || b == b'-')
-                {
-                    (ctx.sink)(Category::Received, &w.to_ascii_lowercase());
+    let punct = |c: char| matches!(c, '(' | ')' | '[' | ']' | ';' | '<' | '>' | '=' | ',');
+    if value.is_ascii() {
+        // The usual case, split by bytes (ASCII whitespace is what
+        // `char::is_whitespace` matches below 0x80).
+        let bytes = value.as_bytes();
+        let mut start = 0;
+        for i in 0..=bytes.len() {
+            let sep = bytes
+                .get(i)
+                .is_none_or(|&b| matches!(b, b'\t'..=b'\r' | b' ') || punct(b as char));
+            if sep {
+                if let Some(piece) = value.get(start..i) {
+                    received_piece(piece, ctx);
                 }
-            });
+                start = i + 1;
+            }
         }
+    } else {
+        for piece in value.split(|c: char| c.is_whitespace() || punct(c)) {
+            received_piece(piece, ctx);
+        }
+    }
+}
+
+/// One space- or punctuation-separated piece of a Received field.
+fn received_piece(piece: &str, ctx: &mut Ctx<'_, '_>) {
+    let piece = piece.trim_matches(|c: char| c == '.' || c == ':');
+    if piece.is_empty() || !piece.is_ascii() {
+        return;
+    }
+    if is_ipv4(piece) {
+        ip_tokens(piece, ctx.sink);
+    } else if piece.contains('.')
+        && piece
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-')
+    {
+        let tld_alpha = piece
+            .rsplit('.')
+            .next()
+            .is_some_and(|t| t.len() >= 2 && t.bytes().all(|b| b.is_ascii_alphabetic()));
+        if tld_alpha {
+            with_ascii_lowercase(piece, |h| host_tokens(h, Category::Received, ctx.sink));
+        }
+    } else if !piece.contains('@') && ctx.opts.received_words {
+        ascii_words(piece, &mut |w| {
+            if w.len() >= 2
+                && w.len() <= 20
+                && w.bytes().all(|b| b.is_ascii_alphabetic() || b == b'-')
+            {
+                with_ascii_lowercase(w, |l| (ctx.sink)(Category::Received, l));
+            }
+        });
     }
 }
 

@@ -195,10 +195,10 @@ impl Tokenizer {
                 && te != "7bit"
                 && te.len() < 20
             {
-                (ctx.sink)(Category::Mime, &format!("cte:{te}"));
+                with_joined("cte:", te, |t| (ctx.sink)(Category::Mime, t));
             }
             if let Some(p) = part.problem {
-                (ctx.sink)(Category::Mime, &format!("problem:{p}"));
+                with_joined("problem:", p, |t| (ctx.sink)(Category::Mime, t));
             }
             if let Some(name) = &part.filename {
                 attachment_name(name, &mut ctx);
@@ -230,6 +230,45 @@ fn attachment_name(name: &str, ctx: &mut text::Ctx<'_, '_>) {
         }
     } else {
         (ctx.sink)(Category::Ext, "none");
+    }
+}
+
+/// Hands `a` followed by `b` to `f`, joined in a stack buffer when short (the
+/// common case: `@domain`, `net.0/24`, `cte:base64`), so that a token made
+/// of two pieces costs no allocation.
+pub(crate) fn with_joined(a: &str, b: &str, f: impl FnOnce(&str)) {
+    let mut buf = [0u8; 64];
+    let n = a.len() + b.len();
+    match buf.get_mut(..n) {
+        Some(out) => {
+            out[..a.len()].copy_from_slice(a.as_bytes());
+            out[a.len()..].copy_from_slice(b.as_bytes());
+            // Two strings joined are valid UTF-8; the check never fails.
+            if let Ok(s) = std::str::from_utf8(out) {
+                f(s);
+            }
+        }
+        None => f(&format!("{a}{b}")),
+    }
+}
+
+/// Hands `s` lower-cased (ASCII letters only) to `f`, without copying when it
+/// has no upper-case letter and in a stack buffer when it is short.
+pub(crate) fn with_ascii_lowercase(s: &str, f: impl FnOnce(&str)) {
+    if !s.bytes().any(|b| b.is_ascii_uppercase()) {
+        return f(s);
+    }
+    let mut buf = [0u8; 64];
+    match buf.get_mut(..s.len()) {
+        Some(out) => {
+            out.copy_from_slice(s.as_bytes());
+            out.make_ascii_lowercase();
+            // ASCII case changes keep UTF-8 valid; the check never fails.
+            if let Ok(l) = std::str::from_utf8(out) {
+                f(l);
+            }
+        }
+        None => f(&s.to_ascii_lowercase()),
     }
 }
 

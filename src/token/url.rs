@@ -1,7 +1,7 @@
 //! URL, host and e-mail address tokens.
 
 use super::text::Ctx;
-use super::{Category, MAX_WORD_CHARS};
+use super::{Category, MAX_WORD_CHARS, with_joined};
 
 const MAX_HOST: usize = 80;
 const MAX_PATH_WORDS: usize = 8;
@@ -31,7 +31,7 @@ pub(crate) fn url_tokens(url: &str, ctx: &mut Ctx<'_, '_>) {
         },
     };
     if !scheme.is_empty() && scheme.len() <= 8 {
-        sink(Category::Url, &format!("{scheme}:"));
+        with_joined(scheme, ":", |t| sink(Category::Url, t));
     }
     let auth_end = rest.find(['/', '?', '#', '\\']).unwrap_or(rest.len());
     let (authority, path) = rest.split_at(auth_end);
@@ -95,7 +95,7 @@ pub(crate) fn is_ipv4(s: &str) -> bool {
 pub(crate) fn ip_tokens(ip: &str, sink: &mut dyn FnMut(Category, &str)) {
     sink(Category::Ip, ip);
     if let Some((net, _)) = ip.rsplit_once('.') {
-        sink(Category::Ip, &format!("{net}.0/24"));
+        with_joined(net, ".0/24", |t| sink(Category::Ip, t));
     }
 }
 
@@ -117,26 +117,36 @@ pub(crate) fn host_tokens(host: &str, cat: Category, sink: &mut dyn FnMut(Catego
         }
         return;
     }
-    let labels: Vec<&str> = host.split('.').collect();
-    let n = labels.len();
-    let tld = labels[n - 1];
-    let min = if n >= 3 && tld.len() == 2 && SECOND_LEVEL.contains(&labels[n - 2]) {
+    // The host has a dot: `.tld` is its tail from the last dot on.
+    let Some(last_dot) = host.rfind('.') else {
+        return;
+    };
+    let (rest, dot_tld) = host.split_at(last_dot);
+    let tld = &dot_tld[1..];
+    let second = rest.rsplit('.').next().unwrap_or("");
+    let n = host.bytes().filter(|&b| b == b'.').count() + 1;
+    let min = if n >= 3 && tld.len() == 2 && SECOND_LEVEL.contains(&second) {
         3
     } else {
         2
     };
+    // Each label's start, from the first; the host from there on is a
+    // token while enough labels remain.
     let mut start = 0;
-    for (i, l) in labels.iter().enumerate() {
+    for i in 0..n {
         if n - i < min {
             break;
         }
         if n - i <= 6 {
             sink(cat, &host[start..]);
         }
-        start += l.len() + 1;
+        match host[start..].find('.') {
+            Some(d) => start += d + 1,
+            None => break,
+        }
     }
     if !tld.is_empty() && tld.len() <= 10 {
-        sink(cat, &format!(".{tld}"));
+        sink(cat, dot_tld);
     }
 }
 
@@ -153,7 +163,7 @@ pub(crate) fn email_tokens(addr: &str, cat: Category, ctx: &mut Ctx<'_, '_>) {
     let sink = &mut *ctx.sink;
     host_tokens(domain.trim_end_matches('.'), cat, &mut |c, t| {
         if c == cat {
-            sink(c, &format!("@{t}"));
+            with_joined("@", t, |at| sink(c, at));
         } else {
             sink(c, t);
         }
