@@ -27,15 +27,21 @@ pub struct Message {
 /// Expands command-line arguments into sources. Directories are walked;
 /// errors (unreadable directories) are returned beside the sources.
 pub fn expand(args: &[PathBuf], mbox: bool) -> (Vec<Source>, Vec<String>) {
+    expand_known(args, &[], mbox)
+}
+
+/// [`expand`] where `dirs[i]`, when given, tells whether `args[i]` is a
+/// directory (checked by the caller, possibly on several threads).
+pub fn expand_known(args: &[PathBuf], dirs: &[bool], mbox: bool) -> (Vec<Source>, Vec<String>) {
     let mut sources = Vec::new();
     let mut errors = Vec::new();
     if args.is_empty() {
         sources.push(Source::Stdin);
     }
-    for a in args {
+    for (i, a) in args.iter().enumerate() {
         if a.as_os_str() == "-" {
             sources.push(Source::Stdin);
-        } else if a.is_dir() {
+        } else if dirs.get(i).copied().unwrap_or_else(|| a.is_dir()) {
             walk(a, mbox, &mut sources, &mut errors);
         } else if mbox {
             sources.push(Source::Mbox(a.clone()));
@@ -159,7 +165,7 @@ pub fn read_source(src: &Source, f: &mut dyn FnMut(Message)) -> Result<(), Strin
             });
         }
         Source::File(p) => {
-            let bytes = fs::read(p).map_err(|e| format!("{}: {e}", p.display()))?;
+            let bytes = read_file(p).map_err(|e| format!("{}: {e}", p.display()))?;
             f(Message {
                 name: p.display().to_string(),
                 bytes,
@@ -176,6 +182,15 @@ pub fn read_source(src: &Source, f: &mut dyn FnMut(Message)) -> Result<(), Strin
         }
     }
     Ok(())
+}
+
+/// A whole file, read without asking its size first (`fs::read` does, with
+/// a stat that costs as much as a read for a message of a few kilobytes).
+fn read_file(p: &Path) -> std::io::Result<Vec<u8>> {
+    let mut buf = Vec::with_capacity(8 << 10);
+    // `take` hides the file's own read_to_end, which stats it.
+    fs::File::open(p)?.take(u64::MAX).read_to_end(&mut buf)?;
+    Ok(buf)
 }
 
 /// Splits an mbox at lines starting with `From ` that begin the file or
