@@ -544,8 +544,9 @@ fn expand_args(args: &Args) -> (Vec<Source>, Vec<String>) {
 /// calling `f` on each; unreadable sources are reported and skipped. Lists
 /// of message files are read by the worker threads; an mbox or a mix with
 /// standard input is read by a thread that fills the next batch while `f`
-/// works on this one (at most two batches are held). A progress bar is drawn on standard error
-/// when it is a terminal. Returns whether a source could not be read.
+/// works on this one (at most two batches are held). A progress bar is
+/// drawn on standard error when it is a terminal. Returns whether a source
+/// could not be read.
 fn batches(
     args: &Args,
     sources: &[Source],
@@ -591,10 +592,7 @@ fn batches(
                         batch.extend(m);
                     }
                     Err(e) => {
-                        match &progress {
-                            Some(bar) => bar.suspend(|| eprintln!("fumi: {e}")),
-                            None => eprintln!("fumi: {e}"),
-                        }
+                        report_unreadable(progress.as_ref(), &e);
                         had_errors = true;
                     }
                 }
@@ -645,6 +643,14 @@ fn batches(
     Ok(had_errors)
 }
 
+/// Reports an input that cannot be read, above the progress bar if any.
+fn report_unreadable(progress: Option<&indicatif::ProgressBar>, e: &str) {
+    match progress {
+        Some(bar) => bar.suspend(|| eprintln!("fumi: {e}")),
+        None => eprintln!("fumi: {e}"),
+    }
+}
+
 /// Reads `sources` into batches handed to `send`, which returns false to
 /// stop. Returns whether a source could not be read.
 fn read_batches(
@@ -674,10 +680,7 @@ fn read_batches(
             return had_errors;
         }
         if let Err(e) = res {
-            match progress {
-                Some(bar) => bar.suspend(|| eprintln!("fumi: {e}")),
-                None => eprintln!("fumi: {e}"),
-            }
+            report_unreadable(progress, &e);
             had_errors = true;
         }
         if let Some(bar) = progress {
