@@ -179,18 +179,17 @@ fn received(value: &str, ctx: &mut Ctx<'_, '_>) {
     if value.is_ascii() {
         // The usual case, split by bytes (ASCII whitespace is what
         // `char::is_whitespace` matches below 0x80).
-        let bytes = value.as_bytes();
         let mut start = 0;
-        for i in 0..=bytes.len() {
-            let sep = bytes
-                .get(i)
-                .is_none_or(|&b| matches!(b, b'\t'..=b'\r' | b' ') || punct(b as char));
-            if sep {
+        for (i, &b) in value.as_bytes().iter().enumerate() {
+            if RECEIVED_SEPARATOR[b as usize] {
                 if let Some(piece) = value.get(start..i) {
                     received_piece(piece, ctx);
                 }
                 start = i + 1;
             }
+        }
+        if let Some(piece) = value.get(start..) {
+            received_piece(piece, ctx);
         }
     } else {
         for piece in value.split(|c: char| c.is_whitespace() || punct(c)) {
@@ -198,6 +197,20 @@ fn received(value: &str, ctx: &mut Ctx<'_, '_>) {
         }
     }
 }
+
+/// The bytes that separate the pieces of an ASCII Received field: ASCII
+/// whitespace and the punctuation of `received`'s `punct`, as a table (the
+/// loop runs over every byte of every Received field).
+static RECEIVED_SEPARATOR: [bool; 256] = {
+    let mut t = [false; 256];
+    let seps = b"\t\n\x0b\x0c\r ()[];<>=,";
+    let mut i = 0;
+    while i < seps.len() {
+        t[seps[i] as usize] = true;
+        i += 1;
+    }
+    t
+};
 
 /// One space- or punctuation-separated piece of a Received field.
 fn received_piece(piece: &str, ctx: &mut Ctx<'_, '_>) {
@@ -243,5 +256,22 @@ fn message_id(value: &str, ctx: &mut Ctx<'_, '_>) {
             }
         }
         _ => (ctx.sink)(Category::MessageId, "(no-domain)"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The separator table of ASCII Received fields says what
+    /// `char::is_whitespace` and the punctuation of `received` say.
+    #[test]
+    fn received_separators() {
+        for b in 0..128u8 {
+            let c = b as char;
+            let want = c.is_whitespace()
+                || matches!(c, '(' | ')' | '[' | ']' | ';' | '<' | '>' | '=' | ',');
+            assert_eq!(RECEIVED_SEPARATOR[b as usize], want, "byte {b:#04x}");
+        }
     }
 }
