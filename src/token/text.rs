@@ -36,10 +36,13 @@ fn is_separator(c: char) -> bool {
 
 const SEPARATOR: u8 = 1;
 const NON_ASCII: u8 = 2;
+/// ASCII letters, digits and `_`: the bytes of a word in [`ascii_words`].
+const WORD: u8 = 3;
 
-/// What [`tokenize_text`] does with each byte, as a table (it runs over
-/// every byte of every text): ASCII whitespace, NUL, `<`, `>` and `"`
-/// separate chunks; bytes from 0x80 are parts of non-ASCII characters.
+/// What each byte is to [`tokenize_text`] and [`ascii_words`], as a table
+/// (they run over every byte of every text): ASCII whitespace, NUL, `<`,
+/// `>` and `"` separate chunks; bytes from 0x80 are parts of non-ASCII
+/// characters; letters, digits and `_` make words.
 static BYTE_CLASS: [u8; 256] = {
     let mut t = [0u8; 256];
     let seps = b" \t\n\r\x0b\x0c\0<>\"";
@@ -51,6 +54,13 @@ static BYTE_CLASS: [u8; 256] = {
     let mut b = 0x80;
     while b < 256 {
         t[b] = NON_ASCII;
+        b += 1;
+    }
+    let mut b = 0u8;
+    while b < 0x80 {
+        if b.is_ascii_alphanumeric() || b == b'_' {
+            t[b as usize] = WORD;
+        }
         b += 1;
     }
     t
@@ -283,7 +293,7 @@ fn run(
 pub(crate) fn ascii_words(s: &str, f: &mut impl FnMut(&str)) {
     let b = s.as_bytes();
     let n = b.len();
-    let word = |c: u8| c.is_ascii_alphanumeric() || c == b'_';
+    let word = |c: u8| BYTE_CLASS[c as usize] == WORD;
     let mut i = 0;
     while i < n {
         if !word(b[i]) {
@@ -449,6 +459,8 @@ mod tests {
                 SEPARATOR
             } else if b >= 0x80 {
                 NON_ASCII
+            } else if b.is_ascii_alphanumeric() || b == b'_' {
+                WORD
             } else {
                 0
             };
