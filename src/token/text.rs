@@ -328,15 +328,26 @@ pub(crate) fn ascii_words(s: &str, f: &mut impl FnMut(&str)) {
     }
 }
 
-/// [`emit_word`] for a word known to be ASCII.
-fn emit_ascii_word(w: &str, cat: Category, ctx: &mut Ctx<'_, '_>, prev: &mut String) {
-    let n = w.len();
+/// Whether a word of `n` characters is emitted as a word: one character is
+/// too short to say anything, and an overlong run becomes a `skip` token
+/// instead (which ends the current word pair).
+#[inline]
+fn word_fits(w: &str, n: usize, cat: Category, ctx: &mut Ctx<'_, '_>, prev: &mut String) -> bool {
     if n < 2 {
-        return;
+        return false;
     }
     if n > MAX_WORD_CHARS {
         skip_token(w, n, cat, ctx);
         prev.clear();
+        return false;
+    }
+    true
+}
+
+/// [`emit_word`] for a word known to be ASCII.
+fn emit_ascii_word(w: &str, cat: Category, ctx: &mut Ctx<'_, '_>, prev: &mut String) {
+    let n = w.len();
+    if !word_fits(w, n, cat, ctx, prev) {
         return;
     }
     if ctx.opts.fold_case && w.bytes().any(|b| b.is_ascii_uppercase()) {
@@ -358,13 +369,7 @@ fn emit_word(w: &str, cat: Category, ctx: &mut Ctx<'_, '_>, prev: &mut String) {
         emit_ascii_word(w, cat, ctx, prev);
         return;
     }
-    let n = w.chars().count();
-    if n < 2 {
-        return;
-    }
-    if n > MAX_WORD_CHARS {
-        skip_token(w, n, cat, ctx);
-        prev.clear();
+    if !word_fits(w, w.chars().count(), cat, ctx, prev) {
         return;
     }
     if ctx.opts.fold_case && w.chars().any(char::is_uppercase) {
