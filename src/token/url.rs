@@ -51,7 +51,18 @@ pub(crate) fn url_tokens(url: &str, ctx: &mut Ctx<'_, '_>) {
         }
         _ => host_port,
     };
+    // Browsers undo %XX escapes: `%77%77%77.example.com` is www.example.com
+    // and `Golden%20Stream` two words. Escapes in a host are rare in honest
+    // mail, so they are a token of their own.
+    let host = match percent_decoded(host) {
+        Some(h) => {
+            sink(Category::Url, "escaped-host");
+            std::borrow::Cow::Owned(h)
+        }
+        None => std::borrow::Cow::Borrowed(host),
+    };
     host_tokens(host.trim_end_matches('.'), Category::Url, sink);
+    let path = percent_decoded(path).map_or(std::borrow::Cow::Borrowed(path), |p| p.into());
     let mut n = 0;
     for w in path.split(|c: char| !c.is_ascii_alphanumeric()) {
         if w.len() < 2 || w.len() > MAX_WORD_CHARS {
@@ -71,6 +82,30 @@ pub(crate) fn url_tokens(url: &str, ctx: &mut Ctx<'_, '_>) {
     if url.len() > 200 {
         sink(Category::Url, "long-url");
     }
+}
+
+/// `s` with its `%XX` escapes decoded and ASCII lower-cased, or `None` when
+/// it has none. Bytes that do not form UTF-8 become U+FFFD (a separator).
+fn percent_decoded(s: &str) -> Option<String> {
+    let b = s.as_bytes();
+    let hex = |i: usize| b.get(i).and_then(|c| (*c as char).to_digit(16));
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    let mut any = false;
+    while i < b.len() {
+        match (b[i], hex(i + 1), hex(i + 2)) {
+            (b'%', Some(hi), Some(lo)) => {
+                out.push((hi * 16 + lo) as u8);
+                any = true;
+                i += 3;
+            }
+            (c, _, _) => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    any.then(|| String::from_utf8_lossy(&out).to_ascii_lowercase())
 }
 
 /// Is `s` a dotted-quad IPv4 address?
@@ -216,6 +251,37 @@ mod tests {
                 "url\tmail"
             ]
         );
+    }
+
+    #[test]
+    fn escapes_are_decoded() {
+        let t = collect(|c| url_tokens("http://%77%77%77.Example.com/Golden%20Stream.htm%", c));
+        assert_eq!(
+            t,
+            [
+                "url\thttp:",
+                "url\tescaped-host",
+                "url\twww.example.com",
+                "url\texample.com",
+                "url\t.com",
+                "url\tgolden",
+                "url\tstream",
+                "url\thtm"
+            ]
+        );
+        // Broken escapes stay as they are; invalid UTF-8 separates words.
+        let t = collect(|c| url_tokens("http://example.com/a%zzbc/%ff%fenext", c));
+        assert_eq!(
+            t,
+            [
+                "url\thttp:",
+                "url\texample.com",
+                "url\t.com",
+                "url\tzzbc",
+                "url\tnext"
+            ]
+        );
+        assert_eq!(percent_decoded("plain"), None);
     }
 
     #[test]
