@@ -186,6 +186,40 @@ fn undeclared_shift_jis_is_guessed() {
 }
 
 #[test]
+fn html_meta_charset_is_used_when_the_header_has_none() {
+    let t = tokens_of_file("meta-charset-html.eml");
+    check(
+        &t,
+        &[
+            ("body", "здесь"),
+            ("body", "реальные"),
+            ("body", "деньги"),
+            ("body", "ссылка"),
+            ("charset", "koi8-r"),
+            ("body", "無料"),
+            ("body", "副業"),
+            ("charset", "euc-jp"),
+            // %XX escapes in links are undone.
+            ("url", "escaped-host"),
+            ("url", "www.example.ru"),
+            ("url", "golden"),
+            ("url", "stream"),
+        ],
+        &[("url", "20stream"), ("url", "%77%77%77.example.ru")],
+    );
+    // Nothing of the Russian text is read as another script.
+    let body = category(&t, "body");
+    assert!(
+        body.iter().all(
+            |w| w.chars().all(|c| !('\u{0590}'..='\u{05ff}').contains(&c)
+                && !('\u{30a0}'..='\u{30ff}').contains(&c)
+                || ["無料", "で", "副業", "を", "始め", "ましょ", "う"].contains(w))
+        ),
+        "{body:?}"
+    );
+}
+
+#[test]
 fn mislabelled_shift_jis_is_guessed() {
     let t = tokens_of_file("mislabelled-sjis.eml");
     assert_eq!(

@@ -39,6 +39,60 @@ struct Tag<'a> {
 }
 
 /// Lower case, borrowed when the text already is.
+/// How far into an HTML part a `<meta>` charset declaration is looked for
+/// (HTML's own prescan reads 1024 bytes; mailers put more before it).
+const META_PRESCAN: usize = 4096;
+
+/// The charset an HTML document declares in a `<meta charset=…>` or
+/// `<meta http-equiv="Content-Type" content="…; charset=…">` near its start,
+/// lower-cased. Used when the MIME header declares none. A declared UTF-16
+/// is taken as UTF-8, as browsers do for a document read as bytes.
+pub fn meta_charset(html: &[u8]) -> Option<String> {
+    let head = &html[..html.len().min(META_PRESCAN)];
+    let mut from = 0;
+    while let Some(i) = find_ascii_ci(&head[from..], b"<meta") {
+        let tag_start = from + i + 5;
+        let tag_end = head[tag_start..]
+            .iter()
+            .position(|&b| b == b'>')
+            .map_or(head.len(), |e| tag_start + e);
+        let tag = &head[tag_start..tag_end];
+        if let Some(c) = find_ascii_ci(tag, b"charset") {
+            let rest = &tag[c + 7..];
+            let rest = rest.trim_ascii_start();
+            if let Some(rest) = rest.strip_prefix(b"=") {
+                let rest = rest.trim_ascii_start();
+                let rest = rest
+                    .strip_prefix(b"\"")
+                    .or_else(|| rest.strip_prefix(b"'"))
+                    .unwrap_or(rest);
+                let len = rest
+                    .iter()
+                    .position(|&b| {
+                        !(b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'))
+                    })
+                    .unwrap_or(rest.len());
+                if (1..=40).contains(&len) {
+                    let label = String::from_utf8_lossy(&rest[..len]).to_ascii_lowercase();
+                    return Some(if label.starts_with("utf-16") {
+                        "utf-8".to_string()
+                    } else {
+                        label
+                    });
+                }
+            }
+        }
+        from = tag_end;
+    }
+    None
+}
+
+/// Position of `needle` (lower-case ASCII) in `hay`, ignoring ASCII case.
+fn find_ascii_ci(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len())
+        .position(|w| w.eq_ignore_ascii_case(needle))
+}
+
 fn ascii_lower(s: &str) -> Cow<'_, str> {
     if s.bytes().any(|b| b.is_ascii_uppercase()) {
         Cow::Owned(s.to_ascii_lowercase())
@@ -520,6 +574,34 @@ mod tests {
             .split_whitespace()
             .map(String::from)
             .collect()
+    }
+
+    #[test]
+    fn meta_charset_forms() {
+        let m = |h: &str| meta_charset(h.as_bytes());
+        assert_eq!(
+            m(r#"<HTML><HEAD><META HTTP-EQUIV="Content-Type" CONTENT="text/html;charset=koi8-r">"#),
+            Some("koi8-r".into())
+        );
+        assert_eq!(
+            m("<meta charset='Shift_JIS'><p>x"),
+            Some("shift_jis".into())
+        );
+        assert_eq!(
+            m("<meta name=generator content=x><meta charset = EUC-JP >"),
+            Some("euc-jp".into())
+        );
+        assert_eq!(m("<meta charset=\"UTF-16LE\">"), Some("utf-8".into()));
+        // No declaration, one past the prescan, an empty one, a charset
+        // word outside a meta tag.
+        assert_eq!(m("<p>charset=koi8-r</p>"), None);
+        assert_eq!(
+            m(&format!("{}<meta charset=koi8-r>", " ".repeat(5000))),
+            None
+        );
+        assert_eq!(m("<meta charset=>"), None);
+        assert_eq!(m("<meta charset"), None);
+        assert_eq!(m("<meta"), None);
     }
 
     #[test]

@@ -294,6 +294,10 @@ fn walk(msg: &mail_parser::Message<'_>, depth: usize, mail: &mut Mail, limits: &
                         }
                         _ => None,
                     };
+                    // The declaration is ASCII, readable in any decoding.
+                    if let Some(t) = parsed {
+                        adopt_meta_charset(&mut info, t.as_bytes());
+                    }
                     match parsed.filter(|t| trust_decoded(t, info.charset.as_deref())) {
                         Some(text) => push_text(truncate(text, limits.max_part_bytes), &info, mail),
                         None => read_text_part(body_raw, &mut info, mail, limits),
@@ -335,8 +339,18 @@ fn read_text_part(body_raw: &[u8], info: &mut PartInfo, mail: &mut Mail, limits:
         info.problem = Some("binary-text");
         return;
     }
+    adopt_meta_charset(info, &decoded);
     let text = decode_text(&decoded, info.charset.as_deref(), limits);
     push_text(&text, info, mail);
+}
+
+/// An HTML part whose header declares no charset takes the one its
+/// `<meta>` declares (an undeclared guess reads short Cyrillic or Japanese
+/// texts as the wrong script).
+fn adopt_meta_charset(info: &mut PartInfo, text: &[u8]) {
+    if info.charset.is_none() && info.mime_type == "text/html" {
+        info.charset = html::meta_charset(text);
+    }
 }
 
 /// Adds a decoded text part (HTML converted to text) to the bodies.
