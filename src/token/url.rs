@@ -88,9 +88,11 @@ pub(crate) fn url_tokens(url: &str, ctx: &mut Ctx<'_, '_>) {
 /// it has none. Bytes that do not form UTF-8 become U+FFFD (a separator).
 fn percent_decoded(s: &str) -> Option<String> {
     let b = s.as_bytes();
+    let first = memchr::memchr(b'%', b)?;
     let hex = |i: usize| b.get(i).and_then(|c| (*c as char).to_digit(16));
     let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
+    out.extend_from_slice(&b[..first]);
+    let mut i = first;
     let mut any = false;
     while i < b.len() {
         match (b[i], hex(i + 1), hex(i + 2)) {
