@@ -198,7 +198,7 @@ pub fn header_param(raw: &[u8], wanted: &str) -> Option<String> {
                 }
             }
             if *encoded {
-                bytes.extend(percent_decode(v.as_bytes()));
+                bytes.extend(super::transfer::percent_decode(v.as_bytes()));
             } else {
                 bytes.extend_from_slice(v.as_bytes());
             }
@@ -206,24 +206,6 @@ pub fn header_param(raw: &[u8], wanted: &str) -> Option<String> {
         return Some(charset::decode(&bytes, label.as_deref()).text.into_owned());
     }
     plain.map(|v| decode_header(v.as_bytes()))
-}
-
-fn percent_decode(s: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(s.len());
-    let mut i = 0;
-    while i < s.len() {
-        if s[i] == b'%'
-            && let (Some(h), Some(l)) = (s.get(i + 1), s.get(i + 2))
-            && let (Some(h), Some(l)) = ((*h as char).to_digit(16), (*l as char).to_digit(16))
-        {
-            out.push((h * 16 + l) as u8);
-            i += 3;
-            continue;
-        }
-        out.push(s[i]);
-        i += 1;
-    }
-    out
 }
 
 /// Splits `type/sub; a=1; b="x; y"` into its parameters (the first element,

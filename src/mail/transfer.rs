@@ -113,6 +113,28 @@ fn hex(c: u8) -> Option<u8> {
     }
 }
 
+/// Decodes `%XX` escapes (RFC 3986 URLs, RFC 2231 parameters); a `%` that
+/// does not start one is kept as is.
+pub fn percent_decode(s: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(s.len());
+    let mut i = 0;
+    while i < s.len() {
+        if s[i] == b'%'
+            && let (Some(h), Some(l)) = (
+                s.get(i + 1).and_then(|&c| hex(c)),
+                s.get(i + 2).and_then(|&c| hex(c)),
+            )
+        {
+            out.push(h * 16 + l);
+            i += 3;
+            continue;
+        }
+        out.push(s[i]);
+        i += 1;
+    }
+    out
+}
+
 /// Decodes quoted-printable. Soft line breaks are removed; an `=` that does not
 /// start a valid escape is kept as is.
 pub fn qp_decode(input: &[u8], underscore_is_space: bool) -> Vec<u8> {

@@ -87,27 +87,9 @@ pub(crate) fn url_tokens(url: &str, ctx: &mut Ctx<'_, '_>) {
 /// `s` with its `%XX` escapes decoded and ASCII lower-cased, or `None` when
 /// it has none. Bytes that do not form UTF-8 become U+FFFD (a separator).
 fn percent_decoded(s: &str) -> Option<String> {
-    let b = s.as_bytes();
-    let first = memchr::memchr(b'%', b)?;
-    let hex = |i: usize| b.get(i).and_then(|c| (*c as char).to_digit(16));
-    let mut out = Vec::with_capacity(b.len());
-    out.extend_from_slice(&b[..first]);
-    let mut i = first;
-    let mut any = false;
-    while i < b.len() {
-        match (b[i], hex(i + 1), hex(i + 2)) {
-            (b'%', Some(hi), Some(lo)) => {
-                out.push((hi * 16 + lo) as u8);
-                any = true;
-                i += 3;
-            }
-            (c, _, _) => {
-                out.push(c);
-                i += 1;
-            }
-        }
-    }
-    any.then(|| String::from_utf8_lossy(&out).to_ascii_lowercase())
+    memchr::memchr(b'%', s.as_bytes())?;
+    let decoded = crate::mail::transfer::percent_decode(s.as_bytes());
+    (decoded != s.as_bytes()).then(|| String::from_utf8_lossy(&decoded).to_ascii_lowercase())
 }
 
 /// Is `s` a dotted-quad IPv4 address?
