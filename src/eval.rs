@@ -5,7 +5,7 @@
 //! training and scoring then run on in-memory count tables with exactly the
 //! semantics of the real store (presence counting, one learning per message
 //! digest, a later learning of the same message as the other class moves it)
-//! and of `--scan` (probabilities rounded to six decimals). So the numbers
+//! and of `--scan` (which prints probabilities exactly). So the numbers
 //! agree with `--add-*` + `--scan` and with ../shared/bench on the same split.
 
 use std::collections::HashMap;
@@ -131,7 +131,7 @@ impl Model {
         }
     }
 
-    /// Scores a message, rounded to six decimals like `--scan` prints it.
+    /// Scores a message (`--scan` prints the probability exactly).
     pub fn score(&self, s: &Sample, p: &Params) -> (f64, Verdict) {
         let counts: Vec<TokenCounts> = s
             .tokens
@@ -146,8 +146,7 @@ impl Model {
             })
             .collect();
         let o = score::score(&counts, self.totals, p);
-        let rounded = (o.probability * 1e6).round() / 1e6;
-        (rounded, score::verdict(rounded, p))
+        (o.probability, o.verdict)
     }
 }
 

@@ -508,8 +508,14 @@ fn scan_list_and_status_formats() {
     for (line, path) in lines.iter().zip(&inputs) {
         let f: Vec<&str> = line.split('\t').collect();
         assert_eq!(f.len(), 3);
-        assert_eq!(f[0].len(), 8, "six decimals");
+        // At least six decimals, fixed-point, exact (no rounding to 0).
+        let decimals = f[0].strip_prefix("0.").or_else(|| f[0].strip_prefix("1."));
+        assert!(
+            decimals.is_some_and(|d| d.len() >= 6 && d.bytes().all(|b| b.is_ascii_digit())),
+            "{line}"
+        );
         let p: f64 = f[0].parse().expect("probability");
+        assert_eq!(fumi::score::format_probability(p), f[0]);
         assert!((0.0..=1.0).contains(&p));
         assert!(["spam", "clean", "unsure"].contains(&f[1]));
         assert_eq!(f[2], path.display().to_string());

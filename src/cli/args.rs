@@ -108,6 +108,10 @@ pub struct Args {
     #[arg(long, help_heading = "Filtering")]
     pub list_clean: bool,
     /// Score every message: PROBABILITY<TAB>VERDICT<TAB>NAME per line, in input order
+    ///
+    /// PROBABILITY has at least six decimals and as many more as it takes to
+    /// be exact, so that `sort -n` orders even messages far below 0.000001
+    /// (the X-Spam-Probability header keeps bsfilter's six).
     #[arg(long, help_heading = "Filtering")]
     pub scan: bool,
     /// Print the clues behind each verdict (token, counts, f(w))

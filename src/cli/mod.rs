@@ -1142,8 +1142,8 @@ fn explain(out: &mut dyn Write, name: &str, o: &Outcome, tokens: &TokenSet) -> i
     let keys: Vec<&[u8]> = tokens.iter().map(|(k, _)| k).collect();
     writeln!(
         out,
-        "# {name}\t{:.6}\t{}\t{} clues of {} tokens",
-        o.probability,
+        "# {name}\t{}\t{}\t{} clues of {} tokens",
+        crate::score::format_probability(o.probability),
         o.verdict.name(),
         o.clues.len(),
         keys.len()
@@ -1200,8 +1200,8 @@ fn filter(args: &Args, engine: &Engine) -> Result<i32, Failure> {
             if args.scan {
                 writeln!(
                     out,
-                    "{:.6}\t{}\t{}",
-                    o.probability,
+                    "{}\t{}\t{}",
+                    crate::score::format_probability(o.probability),
                     o.verdict.name(),
                     m.name
                 )?;
@@ -1215,7 +1215,12 @@ fn filter(args: &Args, engine: &Engine) -> Result<i32, Failure> {
             if !args.scan && !args.explain {
                 say(
                     args,
-                    format!("{}\t{:.6}\t{}", m.name, o.probability, o.verdict.name()),
+                    format!(
+                        "{}\t{}\t{}",
+                        m.name,
+                        crate::score::format_probability(o.probability),
+                        o.verdict.name()
+                    ),
                 );
             }
             if args.auto_update

@@ -213,10 +213,14 @@ pub fn combine(fs: &[f64], method: Method) -> f64 {
     let ln_1f: f64 = fs.iter().map(|&f| (1.0 - clamp(f)).ln()).sum();
     match method {
         Method::RobinsonFisher => {
-            // S: evidence of spam (the hammy products are tiny), H: of ham.
-            let s = 1.0 - ln_chi2q(-2.0 * ln_1f, n).exp();
-            let h = 1.0 - ln_chi2q(-2.0 * ln_f, n).exp();
-            ((1.0 + s - h) / 2.0).clamp(0.0, 1.0)
+            // S = 1 − Qs: evidence of spam (the hammy products are tiny),
+            // H = 1 − Qh: of ham. (1 + S − H)/2 is computed as
+            // (1 − Qs + Qh)/2, so that clean mail keeps its precision near
+            // 0 (1 − H would round to 0 below 1e-16) and ranks below spam
+            // that merely looks clean.
+            let one_minus_qs = -ln_chi2q(-2.0 * ln_1f, n).exp_m1();
+            let qh = ln_chi2q(-2.0 * ln_f, n).exp();
+            ((one_minus_qs + qh) / 2.0).clamp(0.0, 1.0)
         }
         Method::Robinson => {
             let p = 1.0 - (ln_1f / n as f64).exp();
@@ -291,6 +295,18 @@ pub fn sort_clues(clues: &mut [Clue]) {
     });
 }
 
+/// A probability as `--scan` prints it: fixed-point, at least six decimals,
+/// and as many more as it takes to read back the same number, so that
+/// messages sort by it even far below 0.000001.
+pub fn format_probability(p: f64) -> String {
+    let six = format!("{p:.6}");
+    if six.parse::<f64>().ok() == Some(p) {
+        six
+    } else {
+        format!("{p}")
+    }
+}
+
 /// The verdict for a probability under the cutoffs (bsfilter: spam if above
 /// the spam cutoff).
 pub fn verdict(probability: f64, p: &Params) -> Verdict {
@@ -362,6 +378,42 @@ mod tests {
         assert!(robinson_f(tc(50, 0), t, &p) > 0.99);
         assert!(robinson_f(tc(0, 50), t, &p) < 0.01);
         assert!((robinson_f(tc(10, 10), t, &p) - 0.5).abs() < 0.01);
+    }
+
+    #[test]
+    fn probabilities_print_exactly() {
+        for p in [
+            0.0,
+            1.0,
+            0.5,
+            0.123456,
+            0.1234567891,
+            3.5e-21,
+            1e-300,
+            0.9999999,
+        ] {
+            let s = format_probability(p);
+            assert_eq!(s.parse::<f64>().ok(), Some(p), "{s}");
+            assert!(
+                !s.contains('e') && s.split('.').nth(1).is_some_and(|d| d.len() >= 6),
+                "{s}"
+            );
+        }
+        assert_eq!(format_probability(0.5), "0.500000");
+        assert_eq!(format_probability(3.5e-21), "0.0000000000000000000035");
+    }
+
+    #[test]
+    fn clean_mail_keeps_its_precision_near_zero() {
+        // Strong ham evidence of different strength: both far below 1e-6,
+        // still ordered.
+        let weak: Vec<f64> = vec![0.01; 20];
+        let strong: Vec<f64> = vec![0.001; 40];
+        let (a, b) = (
+            combine(&weak, Method::RobinsonFisher),
+            combine(&strong, Method::RobinsonFisher),
+        );
+        assert!(a > 0.0 && b > 0.0 && b < a && a < 1e-6, "{a} {b}");
     }
 
     #[test]
