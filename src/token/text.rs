@@ -7,7 +7,7 @@ use unicode_normalization::{IsNormalized, UnicodeNormalization, is_nfkc_quick};
 use unicode_segmentation::UnicodeSegmentation;
 
 use super::japanese::{self, Script};
-use super::{Category, MAX_WORD_CHARS, Options, url};
+use super::{Category, MAX_WORD_CHARS, Options, Sink, url};
 
 /// Longest Japanese word kept as is.
 const MAX_CJK_CHARS: usize = 16;
@@ -18,7 +18,7 @@ pub(crate) struct Ctx<'a, 's> {
     pub segmenter: &'a japanese::Segmenter,
     /// The message contains kana: Han runs are Japanese, not Chinese.
     pub japanese: bool,
-    pub sink: &'s mut dyn FnMut(Category, &str),
+    pub sink: Sink<'s>,
 }
 
 /// NFKC, skipped for the common case of text that is already normal.
@@ -393,12 +393,12 @@ fn emit_cjk(w: &str, cat: Category, ctx: &mut Ctx<'_, '_>, prev: &mut String) {
 }
 
 fn emit(w: &str, cat: Category, ctx: &mut Ctx<'_, '_>, prev: &mut String) {
-    (ctx.sink)(cat, w);
+    ctx.sink.emit(cat, w);
     if ctx.opts.word_pairs && matches!(cat, Category::Body | Category::Subject) {
         if !prev.is_empty() {
             prev.push(' ');
             prev.push_str(w);
-            (ctx.sink)(Category::Pair, prev);
+            ctx.sink.emit(Category::Pair, prev);
         }
         prev.clear();
         prev.push_str(w);
@@ -420,7 +420,8 @@ pub(crate) fn skip_token(w: &str, nchars: usize, cat: Category, ctx: &mut Ctx<'_
         100..1000 => "100+".to_string(),
         _ => "1000+".to_string(),
     };
-    (ctx.sink)(Category::Skip, &format!("{}:{class}:{bucket}", cat.name()));
+    ctx.sink
+        .emit(Category::Skip, &format!("{}:{class}:{bucket}", cat.name()));
 }
 
 #[cfg(test)]
