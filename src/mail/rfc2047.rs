@@ -16,8 +16,10 @@ enum Piece<'a> {
 /// Decodes a raw header value (folded, possibly with encoded words or raw
 /// 8-bit bytes) into one line of text.
 pub fn decode_header(raw: &[u8]) -> String {
+    // An encoded word starts with "=?"; most values have no '=' at all
+    // (and memmem's searcher costs more to set up than they take to scan).
     if raw.is_ascii()
-        && memchr::memmem::find(raw, b"=?").is_none()
+        && !memchr::memchr_iter(b'=', raw).any(|i| raw.get(i + 1) == Some(&b'?'))
         && let Ok(mut rest) = std::str::from_utf8(raw)
     {
         // The common case: plain ASCII, only unfolding to do (line breaks

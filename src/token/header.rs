@@ -86,14 +86,14 @@ pub(super) fn tokenize_headers(mail: &Mail, ctx: &mut Ctx<'_, '_>) {
             continue;
         }
         if ctx.opts.header_names && lname.len() <= 40 {
-            (ctx.sink)(Category::Header, lname);
+            ctx.sink.emit(Category::Header, lname);
         }
         let value = field.value.as_str();
         match lname {
             "subject" => {
                 tokenize_text(value, Category::Subject, ctx);
                 if value.trim().is_empty() {
-                    (ctx.sink)(Category::Subject, "(empty)");
+                    ctx.sink.emit(Category::Subject, "(empty)");
                 }
             }
             "from" => addresses(value, Category::From, ctx),
@@ -106,10 +106,10 @@ pub(super) fn tokenize_headers(mail: &Mail, ctx: &mut Ctx<'_, '_>) {
             "content-type" => {
                 let ct = crate::mail::rfc2047::mime_type(value.as_bytes());
                 if !ct.is_empty() {
-                    (ctx.sink)(Category::ContentType, &ct);
+                    ctx.sink.emit(Category::ContentType, &ct);
                 }
                 if let Some(cs) = crate::mail::rfc2047::header_param(value.as_bytes(), "charset") {
-                    (ctx.sink)(
+                    ctx.sink.emit(
                         Category::ContentType,
                         &format!("charset:{}", cs.trim().to_ascii_lowercase()),
                     );
@@ -129,7 +129,7 @@ pub(super) fn tokenize_headers(mail: &Mail, ctx: &mut Ctx<'_, '_>) {
                     .split_whitespace()
                     .find(|w| (w.starts_with('+') || w.starts_with('-')) && w.len() == 5)
                 {
-                    with_joined("date-tz:", tz, |t| (ctx.sink)(Category::Header, t));
+                    with_joined("date-tz:", tz, |t| ctx.sink.emit(Category::Header, t));
                 }
             }
             n if VALUE_HEADERS.contains(&n) => {
@@ -140,7 +140,7 @@ pub(super) fn tokenize_headers(mail: &Mail, ctx: &mut Ctx<'_, '_>) {
                     .join(" ")
                     .to_lowercase();
                 if !v.is_empty() && v.chars().count() <= MAX_WORD_CHARS {
-                    (ctx.sink)(Category::Header, &format!("{n}:{v}"));
+                    ctx.sink.emit(Category::Header, &format!("{n}:{v}"));
                 }
             }
             _ => {}
@@ -168,7 +168,7 @@ fn addresses(value: &str, cat: Category, ctx: &mut Ctx<'_, '_>) {
         tokenize_text(&name, cat, ctx);
     }
     if !value.contains('@') {
-        (ctx.sink)(cat, "(no-address)");
+        ctx.sink.emit(cat, "(no-address)");
     }
 }
 
@@ -219,7 +219,7 @@ fn received_piece(piece: &str, ctx: &mut Ctx<'_, '_>) {
         return;
     }
     if is_ipv4(piece) {
-        ip_tokens(piece, ctx.sink);
+        ip_tokens(piece, &mut ctx.sink);
     } else if piece.contains('.')
         && piece
             .bytes()
@@ -230,7 +230,7 @@ fn received_piece(piece: &str, ctx: &mut Ctx<'_, '_>) {
             .next()
             .is_some_and(|t| t.len() >= 2 && t.bytes().all(|b| b.is_ascii_alphabetic()));
         if tld_alpha {
-            with_ascii_lowercase(piece, |h| host_tokens(h, Category::Received, ctx.sink));
+            with_ascii_lowercase(piece, |h| host_tokens(h, Category::Received, &mut ctx.sink));
         }
     } else if !piece.contains('@') && ctx.opts.received_words {
         ascii_words(piece, &mut |w| {
@@ -238,7 +238,7 @@ fn received_piece(piece: &str, ctx: &mut Ctx<'_, '_>) {
                 && w.len() <= 20
                 && w.bytes().all(|b| b.is_ascii_alphabetic() || b == b'-')
             {
-                with_ascii_lowercase(w, |l| (ctx.sink)(Category::Received, l));
+                with_ascii_lowercase(w, |l| ctx.sink.emit(Category::Received, l));
             }
         });
     }
@@ -252,10 +252,10 @@ fn message_id(value: &str, ctx: &mut Ctx<'_, '_>) {
         Some((_, domain)) if !domain.is_empty() => {
             let d = domain.to_ascii_lowercase();
             if d.len() <= 80 {
-                (ctx.sink)(Category::MessageId, &d);
+                ctx.sink.emit(Category::MessageId, &d);
             }
         }
-        _ => (ctx.sink)(Category::MessageId, "(no-domain)"),
+        _ => ctx.sink.emit(Category::MessageId, "(no-domain)"),
     }
 }
 

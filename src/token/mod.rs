@@ -148,11 +148,6 @@ impl Tokenizer {
     /// Emits every token of `mail`, in order of appearance. A token is
     /// never empty.
     pub fn tokenize(&self, mail: &Mail, sink: &mut dyn FnMut(Category, &str)) {
-        let sink = &mut |c: Category, t: &str| {
-            if !t.is_empty() {
-                sink(c, t);
-            }
-        };
         // Han text is segmented as Japanese unless the mail declares a
         // Chinese or Korean charset and contains no kana.
         let foreign_charset = mail
@@ -171,7 +166,7 @@ impl Tokenizer {
             opts: &self.opts,
             segmenter: &self.japanese,
             japanese: japanese_mail,
-            sink,
+            sink: Sink(sink),
         };
         header::tokenize_headers(mail, &mut ctx);
         for body in &mail.bodies {
@@ -186,26 +181,26 @@ impl Tokenizer {
         }
         for part in &mail.parts {
             if !part.mime_type.is_empty() {
-                (ctx.sink)(Category::Mime, &part.mime_type);
+                ctx.sink.emit(Category::Mime, &part.mime_type);
             }
             if let Some(cs) = &part.charset {
-                (ctx.sink)(Category::Charset, cs);
+                ctx.sink.emit(Category::Charset, cs);
             }
             if let Some(te) = &part.transfer_encoding
                 && te != "7bit"
                 && te.len() < 20
             {
-                with_joined("cte:", te, |t| (ctx.sink)(Category::Mime, t));
+                with_joined("cte:", te, |t| ctx.sink.emit(Category::Mime, t));
             }
             if let Some(p) = part.problem {
-                with_joined("problem:", p, |t| (ctx.sink)(Category::Mime, t));
+                with_joined("problem:", p, |t| ctx.sink.emit(Category::Mime, t));
             }
             if let Some(name) = &part.filename {
                 attachment_name(name, &mut ctx);
             }
         }
         if mail.headerless {
-            (ctx.sink)(Category::Mime, "no-header");
+            ctx.sink.emit(Category::Mime, "no-header");
         }
     }
 }
@@ -219,17 +214,30 @@ fn attachment_name(name: &str, ctx: &mut text::Ctx<'_, '_>) {
     if let Some((stem, ext)) = trimmed.rsplit_once('.') {
         let ext = ext.to_lowercase();
         if !ext.is_empty() && ext.len() <= 10 && ext.chars().all(char::is_alphanumeric) {
-            (ctx.sink)(Category::Ext, &ext);
+            ctx.sink.emit(Category::Ext, &ext);
             // Double extensions ("invoice.pdf.exe") are a classic lure.
             if let Some((_, inner)) = stem.rsplit_once('.') {
                 let inner = inner.to_lowercase();
                 if inner.len() <= 5 && inner.chars().all(char::is_alphanumeric) {
-                    (ctx.sink)(Category::Ext, &format!("{inner}.{ext}"));
+                    ctx.sink.emit(Category::Ext, &format!("{inner}.{ext}"));
                 }
             }
         }
     } else {
-        (ctx.sink)(Category::Ext, "none");
+        ctx.sink.emit(Category::Ext, "none");
+    }
+}
+
+/// Where tokens go: the caller's sink, which never sees an empty token.
+pub(crate) struct Sink<'s>(pub &'s mut dyn FnMut(Category, &str));
+
+impl Sink<'_> {
+    /// Hands a token to the sink unless it is empty.
+    #[inline]
+    pub(crate) fn emit(&mut self, cat: Category, token: &str) {
+        if !token.is_empty() {
+            (self.0)(cat, token);
+        }
     }
 }
 

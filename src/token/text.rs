@@ -7,7 +7,7 @@ use unicode_normalization::{IsNormalized, UnicodeNormalization, is_nfkc_quick};
 use unicode_segmentation::UnicodeSegmentation;
 
 use super::japanese::{self, Script};
-use super::{Category, MAX_WORD_CHARS, Options, url};
+use super::{Category, MAX_WORD_CHARS, Options, Sink, url};
 
 /// Longest Japanese word kept as is.
 const MAX_CJK_CHARS: usize = 16;
@@ -18,7 +18,7 @@ pub(crate) struct Ctx<'a, 's> {
     pub segmenter: &'a japanese::Segmenter,
     /// The message contains kana: Han runs are Japanese, not Chinese.
     pub japanese: bool,
-    pub sink: &'s mut dyn FnMut(Category, &str),
+    pub sink: Sink<'s>,
 }
 
 /// NFKC, skipped for the common case of text that is already normal.
@@ -34,17 +34,24 @@ fn is_separator(c: char) -> bool {
     c.is_whitespace() || c == '\0' || c == '\u{fffd}' || c == '<' || c == '>' || c == '"'
 }
 
+// Byte classes, one bit each, so that a chunk's classes can be or-ed.
 const SEPARATOR: u8 = 1;
 const NON_ASCII: u8 = 2;
-/// ASCII letters, digits and `_`: the bytes of a word in [`ascii_words`].
-const WORD: u8 = 3;
+/// ASCII letters and digits.
+const ALNUM: u8 = 4;
+/// `_`, which joins letters and digits into a word.
+const UNDERSCORE: u8 = 8;
+/// The other ASCII bytes (punctuation, control characters).
+const OTHER: u8 = 16;
+/// The bytes of a word in [`ascii_words`].
+const WORD: u8 = ALNUM | UNDERSCORE;
 
 /// What each byte is to [`tokenize_text`] and [`ascii_words`], as a table
 /// (they run over every byte of every text): ASCII whitespace, NUL, `<`,
 /// `>` and `"` separate chunks; bytes from 0x80 are parts of non-ASCII
 /// characters; letters, digits and `_` make words.
 static BYTE_CLASS: [u8; 256] = {
-    let mut t = [0u8; 256];
+    let mut t = [OTHER; 256];
     let seps = b" \t\n\r\x0b\x0c\0<>\"";
     let mut i = 0;
     while i < seps.len() {
@@ -58,11 +65,12 @@ static BYTE_CLASS: [u8; 256] = {
     }
     let mut b = 0u8;
     while b < 0x80 {
-        if b.is_ascii_alphanumeric() || b == b'_' {
-            t[b as usize] = WORD;
+        if b.is_ascii_alphanumeric() {
+            t[b as usize] = ALNUM;
         }
         b += 1;
     }
+    t[b'_' as usize] = UNDERSCORE;
     t
 };
 
@@ -71,25 +79,45 @@ pub(crate) fn tokenize_text(text: &str, cat: Category, ctx: &mut Ctx<'_, '_>) {
     let mut prev = String::new();
     let bytes = text.as_bytes();
     let mut start = 0;
-    let mut ascii = true;
-    // Split at ASCII separators byte-wise, noting whether each chunk is
-    // ASCII; only chunks with non-ASCII characters are split further
-    // (Unicode spaces) and normalised.
+    // The classes of the chunk's bytes, or-ed.
+    let mut seen = 0;
+    // Split at ASCII separators byte-wise, noting which classes of bytes
+    // each chunk has; only chunks with non-ASCII characters are split
+    // further (Unicode spaces) and normalised.
     for (i, &b) in bytes.iter().enumerate() {
-        match BYTE_CLASS[b as usize] {
-            SEPARATOR => {
-                if i > start {
-                    chunk(&text[start..i], ascii, cat, ctx, &mut prev);
-                }
-                start = i + 1;
-                ascii = true;
+        let class = BYTE_CLASS[b as usize];
+        if class == SEPARATOR {
+            if i > start {
+                classified_chunk(&text[start..i], seen, cat, ctx, &mut prev);
             }
-            NON_ASCII => ascii = false,
-            _ => {}
+            start = i + 1;
+            seen = 0;
+        } else {
+            seen |= class;
         }
     }
     if start < bytes.len() {
-        chunk(&text[start..], ascii, cat, ctx, &mut prev);
+        classified_chunk(&text[start..], seen, cat, ctx, &mut prev);
+    }
+}
+
+/// A chunk between ASCII separators whose bytes have the classes `seen`.
+#[inline]
+fn classified_chunk(
+    piece: &str,
+    seen: u8,
+    cat: Category,
+    ctx: &mut Ctx<'_, '_>,
+    prev: &mut String,
+) {
+    if seen & !WORD == 0 {
+        // Letters, digits and `_` only (the common case): one word, which
+        // is all `chunk` would find, if it has a letter or digit.
+        if seen & ALNUM != 0 {
+            emit_ascii_word(piece, cat, ctx, prev);
+        }
+    } else {
+        chunk(piece, seen & NON_ASCII == 0, cat, ctx, prev);
     }
 }
 
@@ -170,7 +198,9 @@ fn trim_trailing(s: &str, start: usize, mut end: usize) -> usize {
 pub(crate) fn find_url(s: &str) -> Option<(usize, usize)> {
     let b = s.as_bytes();
     let mut best: Option<usize> = None;
-    if let Some(p) = memchr::memmem::find(b, b"://") {
+    // The first "://" (memmem's searcher costs more to set up than a
+    // chunk takes to scan).
+    if let Some(p) = memchr::memchr_iter(b':', b).find(|&p| b[p..].starts_with(b"://")) {
         let mut st = p;
         while st > 0 && p - st < 10 && b[st - 1].is_ascii_alphabetic() {
             st -= 1;
@@ -293,7 +323,7 @@ fn run(
 pub(crate) fn ascii_words(s: &str, f: &mut impl FnMut(&str)) {
     let b = s.as_bytes();
     let n = b.len();
-    let word = |c: u8| BYTE_CLASS[c as usize] == WORD;
+    let word = |c: u8| BYTE_CLASS[c as usize] & WORD != 0;
     let mut i = 0;
     while i < n {
         if !word(b[i]) {
@@ -393,12 +423,12 @@ fn emit_cjk(w: &str, cat: Category, ctx: &mut Ctx<'_, '_>, prev: &mut String) {
 }
 
 fn emit(w: &str, cat: Category, ctx: &mut Ctx<'_, '_>, prev: &mut String) {
-    (ctx.sink)(cat, w);
+    ctx.sink.emit(cat, w);
     if ctx.opts.word_pairs && matches!(cat, Category::Body | Category::Subject) {
         if !prev.is_empty() {
             prev.push(' ');
             prev.push_str(w);
-            (ctx.sink)(Category::Pair, prev);
+            ctx.sink.emit(Category::Pair, prev);
         }
         prev.clear();
         prev.push_str(w);
@@ -420,7 +450,8 @@ pub(crate) fn skip_token(w: &str, nchars: usize, cat: Category, ctx: &mut Ctx<'_
         100..1000 => "100+".to_string(),
         _ => "1000+".to_string(),
     };
-    (ctx.sink)(Category::Skip, &format!("{}:{class}:{bucket}", cat.name()));
+    ctx.sink
+        .emit(Category::Skip, &format!("{}:{class}:{bucket}", cat.name()));
 }
 
 #[cfg(test)]
@@ -464,10 +495,12 @@ mod tests {
                 SEPARATOR
             } else if b >= 0x80 {
                 NON_ASCII
-            } else if b.is_ascii_alphanumeric() || b == b'_' {
-                WORD
+            } else if b.is_ascii_alphanumeric() {
+                ALNUM
+            } else if b == b'_' {
+                UNDERSCORE
             } else {
-                0
+                OTHER
             };
             assert_eq!(BYTE_CLASS[b as usize], want, "byte {b:#04x}");
         }

@@ -1,7 +1,7 @@
 //! URL, host and e-mail address tokens.
 
 use super::text::Ctx;
-use super::{Category, MAX_WORD_CHARS, with_joined};
+use super::{Category, MAX_WORD_CHARS, Sink, with_joined};
 
 const MAX_HOST: usize = 80;
 const MAX_PATH_WORDS: usize = 8;
@@ -16,7 +16,7 @@ const SECOND_LEVEL: &[&str] = &[
 /// Tokens of one URL: scheme, host and its parent domains, user-info and port
 /// markers, and words of the path and query.
 pub(crate) fn url_tokens(url: &str, ctx: &mut Ctx<'_, '_>) {
-    let sink = &mut *ctx.sink;
+    let sink = &mut ctx.sink;
     let lower = url.to_ascii_lowercase();
     if let Some(addr) = lower.strip_prefix("mailto:") {
         let addr = addr.split(['?', '&']).next().unwrap_or("");
@@ -31,13 +31,13 @@ pub(crate) fn url_tokens(url: &str, ctx: &mut Ctx<'_, '_>) {
         },
     };
     if !scheme.is_empty() && scheme.len() <= 8 {
-        with_joined(scheme, ":", |t| sink(Category::Url, t));
+        with_joined(scheme, ":", |t| sink.emit(Category::Url, t));
     }
     let auth_end = rest.find(['/', '?', '#', '\\']).unwrap_or(rest.len());
     let (authority, path) = rest.split_at(auth_end);
     let host_port = match authority.rsplit_once('@') {
         Some((_, h)) => {
-            sink(Category::Url, "userinfo");
+            sink.emit(Category::Url, "userinfo");
             h
         }
         None => authority,
@@ -45,7 +45,7 @@ pub(crate) fn url_tokens(url: &str, ctx: &mut Ctx<'_, '_>) {
     let host = match host_port.rsplit_once(':') {
         Some((h, port)) if port.bytes().all(|b| b.is_ascii_digit()) && !port.is_empty() => {
             if port != "80" && port != "443" {
-                sink(Category::Url, "port");
+                sink.emit(Category::Url, "port");
             }
             h
         }
@@ -56,7 +56,7 @@ pub(crate) fn url_tokens(url: &str, ctx: &mut Ctx<'_, '_>) {
     // mail, so they are a token of their own.
     let host = match percent_decoded(host) {
         Some(h) => {
-            sink(Category::Url, "escaped-host");
+            sink.emit(Category::Url, "escaped-host");
             std::borrow::Cow::Owned(h)
         }
         None => std::borrow::Cow::Borrowed(host),
@@ -73,14 +73,14 @@ pub(crate) fn url_tokens(url: &str, ctx: &mut Ctx<'_, '_>) {
         if digits > 4 && digits * 2 > w.len() {
             continue;
         }
-        sink(Category::Url, w);
+        sink.emit(Category::Url, w);
         n += 1;
         if n == MAX_PATH_WORDS {
             break;
         }
     }
     if url.len() > 200 {
-        sink(Category::Url, "long-url");
+        sink.emit(Category::Url, "long-url");
     }
 }
 
@@ -111,28 +111,28 @@ pub(crate) fn is_ipv4(s: &str) -> bool {
 }
 
 /// An IPv4 address and its /24 network.
-pub(crate) fn ip_tokens(ip: &str, sink: &mut dyn FnMut(Category, &str)) {
-    sink(Category::Ip, ip);
+pub(crate) fn ip_tokens(ip: &str, sink: &mut Sink<'_>) {
+    sink.emit(Category::Ip, ip);
     if let Some((net, _)) = ip.rsplit_once('.') {
-        with_joined(net, ".0/24", |t| sink(Category::Ip, t));
+        with_joined(net, ".0/24", |t| sink.emit(Category::Ip, t));
     }
 }
 
 /// A host name and its parent domains down to the registrable one
 /// (`a.b.example.co.jp` → itself, `b.example.co.jp`, `example.co.jp`), plus
 /// the top-level domain as `.jp`. IP addresses become `ip` tokens.
-pub(crate) fn host_tokens(host: &str, cat: Category, sink: &mut dyn FnMut(Category, &str)) {
+pub(crate) fn host_tokens(host: &str, cat: Category, sink: &mut Sink<'_>) {
     if host.is_empty() {
         return;
     }
     if is_ipv4(host) {
-        sink(cat, "ip-host");
+        sink.emit(cat, "ip-host");
         ip_tokens(host, sink);
         return;
     }
     if host.len() > MAX_HOST || !host.contains('.') {
         if host.len() <= MAX_HOST && host.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
-            sink(cat, host);
+            sink.emit(cat, host);
         }
         return;
     }
@@ -157,7 +157,7 @@ pub(crate) fn host_tokens(host: &str, cat: Category, sink: &mut dyn FnMut(Catego
             break;
         }
         if n - i <= 6 {
-            sink(cat, &host[start..]);
+            sink.emit(cat, &host[start..]);
         }
         match host[start..].find('.') {
             Some(d) => start += d + 1,
@@ -165,7 +165,7 @@ pub(crate) fn host_tokens(host: &str, cat: Category, sink: &mut dyn FnMut(Catego
         }
     }
     if !tld.is_empty() && tld.len() <= 10 {
-        sink(cat, dot_tld);
+        sink.emit(cat, dot_tld);
     }
 }
 
@@ -177,16 +177,20 @@ pub(crate) fn email_tokens(addr: &str, cat: Category, ctx: &mut Ctx<'_, '_>) {
         return;
     };
     if lower.len() <= 64 && !local.is_empty() {
-        (ctx.sink)(cat, &lower);
+        ctx.sink.emit(cat, &lower);
     }
-    let sink = &mut *ctx.sink;
-    host_tokens(domain.trim_end_matches('.'), cat, &mut |c, t| {
-        if c == cat {
-            with_joined("@", t, |at| sink(c, at));
-        } else {
-            sink(c, t);
-        }
-    });
+    let sink = &mut ctx.sink;
+    host_tokens(
+        domain.trim_end_matches('.'),
+        cat,
+        &mut Sink(&mut |c, t| {
+            if c == cat {
+                with_joined("@", t, |at| sink.emit(c, at));
+            } else {
+                sink.emit(c, t);
+            }
+        }),
+    );
 }
 
 #[cfg(test)]
@@ -203,7 +207,7 @@ mod tests {
             opts: &opts,
             segmenter: &seg,
             japanese: false,
-            sink: &mut sink,
+            sink: Sink(&mut sink),
         };
         f(&mut ctx);
         out
