@@ -13,6 +13,7 @@ pub mod rfc2047;
 pub mod transfer;
 
 use std::borrow::Cow;
+use std::sync::LazyLock;
 
 use mail_parser::decoders::charsets::map::charset_decoder;
 use mail_parser::parsers::MessageStream;
@@ -146,10 +147,8 @@ pub fn parse(raw: &[u8], limits: &Limits) -> Mail {
         // Only the MIME headers are parsed by mail-parser (it needs them for
         // the structure); every other field is read from its raw bytes by
         // `walk`, so mail-parser only records where it is.
-        let parser = MessageParser::new()
-            .with_mime_headers()
-            .default_header_ignore();
-        single_text_part(&parser, raw).or_else(|| parser.parse(raw))
+        let parser = &*PARSER;
+        single_text_part(parser, raw).or_else(|| parser.parse(raw))
     } else {
         None
     };
@@ -169,6 +168,13 @@ pub fn parse(raw: &[u8], limits: &Limits) -> Mail {
     }
     mail
 }
+
+/// The parser of `parse`, made once (it is a hash map of header names).
+static PARSER: LazyLock<MessageParser> = LazyLock::new(|| {
+    MessageParser::new()
+        .with_mime_headers()
+        .default_header_ignore()
+});
 
 /// What `parser.parse(raw)` gives for a message of one text part (plain or
 /// HTML, most mail), without charset-decoding an ASCII body that a
@@ -226,7 +232,12 @@ fn single_text_part<'x>(parser: &MessageParser, raw: &'x [u8]) -> Option<Message
             .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
             .into(),
         (Cow::Borrowed(bytes), Some(decoder)) => decoder(bytes).into(),
-        (Cow::Borrowed(bytes), None) => String::from_utf8_lossy(bytes),
+        // from_utf8_lossy, but checking with from_utf8 first, which is
+        // much faster on ASCII.
+        (Cow::Borrowed(bytes), None) => match std::str::from_utf8(bytes) {
+            Ok(text) => Cow::Borrowed(text),
+            Err(_) => String::from_utf8_lossy(bytes),
+        },
     };
     let part = MessagePart {
         headers,
