@@ -12,7 +12,14 @@ pub mod html;
 pub mod rfc2047;
 pub mod transfer;
 
-use mail_parser::{HeaderName, MessageParser, PartType};
+use std::borrow::Cow;
+use std::sync::LazyLock;
+
+use mail_parser::decoders::charsets::map::charset_decoder;
+use mail_parser::parsers::MessageStream;
+use mail_parser::{
+    Encoding, GetHeader, HeaderName, HeaderValue, Message, MessageParser, MessagePart, PartType,
+};
 
 /// Bounds on the work spent on one message.
 #[derive(Clone, Debug)]
@@ -140,10 +147,8 @@ pub fn parse(raw: &[u8], limits: &Limits) -> Mail {
         // Only the MIME headers are parsed by mail-parser (it needs them for
         // the structure); every other field is read from its raw bytes by
         // `walk`, so mail-parser only records where it is.
-        MessageParser::new()
-            .with_mime_headers()
-            .default_header_ignore()
-            .parse(raw)
+        let parser = &*PARSER;
+        single_text_part(parser, raw).or_else(|| parser.parse(raw))
     } else {
         None
     };
@@ -162,6 +167,112 @@ pub fn parse(raw: &[u8], limits: &Limits) -> Mail {
         }
     }
     mail
+}
+
+/// The parser of `parse`, made once (it is a hash map of header names).
+static PARSER: LazyLock<MessageParser> = LazyLock::new(|| {
+    MessageParser::new()
+        .with_mime_headers()
+        .default_header_ignore()
+});
+
+/// What `parser.parse(raw)` gives for a message of one text part (plain or
+/// HTML, most mail), without charset-decoding an ASCII body that a
+/// single-byte charset label would leave as it is (mail-parser decodes
+/// those a character at a time). `None` when the message is anything else
+/// or anything is unusual: then `parser.parse` reads it.
+///
+/// It does what mail-parser's `parse` does for the first part, with the
+/// same calls: the header block, the content type read as `parse` reads it,
+/// the transfer decoding, and the charset decoder `parse` would use (which
+/// is skipped only for ASCII bytes with a label of [`ascii_transparent`]).
+fn single_text_part<'x>(parser: &MessageParser, raw: &'x [u8]) -> Option<Message<'x>> {
+    let mut stream = MessageStream::new(raw);
+    let mut headers = Vec::new();
+    if !stream.parse_headers(parser, &mut headers) {
+        return None;
+    }
+    let offset_body = stream.offset();
+    let content_type = headers
+        .header_value(&HeaderName::ContentType)
+        .and_then(|c| c.as_content_type());
+    let html = match content_type {
+        None => false,
+        Some(ct) if ct.ctype() == "text" => match ct.subtype() {
+            Some("plain") => false,
+            Some("html") => true,
+            _ => return None,
+        },
+        Some(_) => return None,
+    };
+    type Decode<'x> = fn(&mut MessageStream<'x>, &[u8]) -> (usize, Cow<'x, [u8]>);
+    let (encoding, decode): (Encoding, Decode<'x>) =
+        match headers.header_value(&HeaderName::ContentTransferEncoding) {
+            Some(HeaderValue::Text(e)) if e.eq_ignore_ascii_case("base64") => {
+                (Encoding::Base64, MessageStream::decode_base64_mime)
+            }
+            Some(HeaderValue::Text(e)) if e.eq_ignore_ascii_case("quoted-printable") => (
+                Encoding::QuotedPrintable,
+                MessageStream::decode_quoted_printable_mime,
+            ),
+            _ => (Encoding::None, MessageStream::mime_part),
+        };
+    let (offset_end, bytes) = decode(&mut stream, b"");
+    // A transfer-encoding problem, or more input after the part, which
+    // mail-parser would read as further parts.
+    if offset_end == usize::MAX || stream.offset() < raw.len() {
+        return None;
+    }
+    let label = content_type.and_then(|ct| ct.attribute("charset"));
+    let decoder = label.and_then(|l| charset_decoder(l.as_bytes()));
+    let decoder = decoder.filter(|_| !(bytes.is_ascii() && label.is_some_and(ascii_transparent)));
+    let text: Cow<'x, str> = match (bytes, decoder) {
+        (Cow::Owned(vec), Some(decoder)) => decoder(&vec).into(),
+        (Cow::Owned(vec), None) => String::from_utf8(vec)
+            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+            .into(),
+        (Cow::Borrowed(bytes), Some(decoder)) => decoder(bytes).into(),
+        // from_utf8_lossy, but checking with from_utf8 first, which is
+        // much faster on ASCII.
+        (Cow::Borrowed(bytes), None) => match std::str::from_utf8(bytes) {
+            Ok(text) => Cow::Borrowed(text),
+            Err(_) => String::from_utf8_lossy(bytes),
+        },
+    };
+    let part = MessagePart {
+        headers,
+        is_encoding_problem: false,
+        body: if html {
+            PartType::Html(text)
+        } else {
+            PartType::Text(text)
+        },
+        encoding,
+        offset_header: 0,
+        offset_body: u32::try_from(offset_body).ok()?,
+        offset_end: u32::try_from(raw.len()).ok()?,
+    };
+    Some(Message {
+        html_body: Vec::new(),
+        text_body: Vec::new(),
+        attachments: Vec::new(),
+        parts: vec![part],
+        raw_message: raw.into(),
+    })
+}
+
+/// Charset labels for which every decoder mail-parser may pick leaves
+/// ASCII bytes as they are: the single-byte ISO 8859 and Windows code pages
+/// and ASCII (mail-parser reads these with tables whose lower half is
+/// ASCII; a test checks each), and UTF-8 (which it reads as UTF-8).
+fn ascii_transparent(label: &str) -> bool {
+    let l = label.as_bytes();
+    let starts = |p: &[u8]| l.len() >= p.len() && l[..p.len()].eq_ignore_ascii_case(p);
+    starts(b"iso-8859-")
+        || starts(b"windows-125")
+        || ["us-ascii", "ascii", "utf-8", "utf8"]
+            .iter()
+            .any(|a| label.eq_ignore_ascii_case(a))
 }
 
 /// Skips the mbox `From ` line that procmail and mbox files put first.
@@ -536,6 +647,89 @@ mod tests {
         assert_eq!(bound_nesting(plain), plain);
         let m = parse(&deep, &Limits::default());
         assert_eq!(m.header("from"), Some("l0@example.com"));
+    }
+
+    /// The decoders mail-parser picks for the labels `ascii_transparent`
+    /// accepts leave ASCII as it is. Its table of labels (map.rs) has these
+    /// with the prefixes `iso_8859_` and `windows_125` ('-' is read as '_').
+    #[test]
+    fn ascii_transparent_labels_keep_ascii() {
+        let ascii: Vec<u8> = (0..128).collect();
+        let mut labels: Vec<String> = ["us-ascii", "ascii", "utf-8", "utf8", "US-ASCII", "UTF-8"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        for n in 1..=16 {
+            for suffix in [
+                "", "-e", "-i", ":1987", ":1988", ":1989", ":1992", ":1998", ":2001",
+            ] {
+                labels.push(format!("iso-8859-{n}{suffix}"));
+                labels.push(format!("ISO-8859-{n}{suffix}"));
+            }
+        }
+        for n in 0..=9 {
+            labels.push(format!("windows-125{n}"));
+            labels.push(format!("Windows-125{n}"));
+        }
+        let mut known = 0;
+        for l in &labels {
+            assert!(ascii_transparent(l), "{l}");
+            if let Some(decode) = charset_decoder(l.as_bytes()) {
+                known += 1;
+                assert_eq!(decode(&ascii).as_bytes(), &ascii[..], "{l}");
+            }
+        }
+        assert!(known >= 40, "{known}");
+        assert!(!ascii_transparent("utf-7") && !ascii_transparent("iso-2022-jp"));
+    }
+
+    /// The single-part path gives what mail-parser's own parse gives.
+    #[test]
+    fn single_text_part_is_what_mail_parser_gives() {
+        let parser = MessageParser::new()
+            .with_mime_headers()
+            .default_header_ignore();
+        let mut none = Vec::new();
+        for raw in [
+            &b"Subject: x\n\nplain ascii body\n"[..],
+            b"Content-Type: text/plain; charset=us-ascii\n\nascii\r\n",
+            b"Content-Type: text/plain; charset=iso-8859-1\n\ncaf\xe9\n",
+            b"Content-Type: TEXT/HTML; charset=windows-1252\nContent-Transfer-Encoding: quoted-printable\n\n<p>caf=E9 =\n</p>\n",
+            b"Content-Type: text/plain; charset=utf-7\n\nHi Mom -+Jjo--!\n",
+            b"Content-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: base64\n\n54Sh5paZ\n",
+            b"Content-Type: text/plain\nContent-Transfer-Encoding: base64\n\n!!!not base64 at all???\n",
+            b"Subject: no body\n",
+        ] {
+            let theirs = parser.parse(raw).expect("parsed");
+            let Some(ours) = single_text_part(&parser, raw) else {
+                // Left to mail-parser: a transfer-encoding problem, and
+                // input that ends inside the header block.
+                none.push(raw);
+                continue;
+            };
+            assert_eq!(ours.parts.len(), theirs.parts.len());
+            let (a, b) = (&ours.parts[0], &theirs.parts[0]);
+            assert_eq!(a.body, b.body, "{}", String::from_utf8_lossy(raw));
+            assert_eq!(
+                (a.offset_body, a.offset_end, a.is_encoding_problem, a.encoding),
+                (b.offset_body, b.offset_end, b.is_encoding_problem, b.encoding)
+            );
+            assert_eq!(a.headers, b.headers);
+        }
+        assert_eq!(
+            none,
+            [
+                &b"Content-Type: text/plain\nContent-Transfer-Encoding: base64\n\n!!!not base64 at all???\n"[..],
+                b"Subject: no body\n"
+            ]
+        );
+        for raw in [
+            &b"Content-Type: multipart/mixed; boundary=b\n\n--b\n\nx\n--b--\n"[..],
+            b"Content-Type: message/rfc822\n\nSubject: inner\n\nx\n",
+            b"Content-Type: image/gif\n\nGIF89a\n",
+        ] {
+            assert!(single_text_part(&parser, raw).is_none());
+        }
     }
 
     #[test]

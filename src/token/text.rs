@@ -43,6 +43,8 @@ const ALNUM: u8 = 4;
 const UNDERSCORE: u8 = 8;
 /// The other ASCII bytes (punctuation, control characters).
 const OTHER: u8 = 16;
+/// Set besides [`ALNUM`] for the upper-case letters.
+const UPPER: u8 = 32;
 /// The bytes of a word in [`ascii_words`].
 const WORD: u8 = ALNUM | UNDERSCORE;
 
@@ -65,7 +67,9 @@ static BYTE_CLASS: [u8; 256] = {
     }
     let mut b = 0u8;
     while b < 0x80 {
-        if b.is_ascii_alphanumeric() {
+        if b.is_ascii_uppercase() {
+            t[b as usize] = ALNUM | UPPER;
+        } else if b.is_ascii_alphanumeric() {
             t[b as usize] = ALNUM;
         }
         b += 1;
@@ -110,11 +114,11 @@ fn classified_chunk(
     ctx: &mut Ctx<'_, '_>,
     prev: &mut String,
 ) {
-    if seen & !WORD == 0 {
+    if seen & !(WORD | UPPER) == 0 {
         // Letters, digits and `_` only (the common case): one word, which
         // is all `chunk` would find, if it has a letter or digit.
         if seen & ALNUM != 0 {
-            emit_ascii_word(piece, cat, ctx, prev);
+            emit_ascii_word_cased(piece, Some(seen & UPPER != 0), cat, ctx, prev);
         }
     } else {
         chunk(piece, seen & NON_ASCII == 0, cat, ctx, prev);
@@ -376,11 +380,24 @@ fn word_fits(w: &str, n: usize, cat: Category, ctx: &mut Ctx<'_, '_>, prev: &mut
 
 /// [`emit_word`] for a word known to be ASCII.
 fn emit_ascii_word(w: &str, cat: Category, ctx: &mut Ctx<'_, '_>, prev: &mut String) {
+    emit_ascii_word_cased(w, None, cat, ctx, prev);
+}
+
+/// [`emit_ascii_word`], told whether the word has an upper-case letter
+/// when the caller knows.
+#[inline]
+fn emit_ascii_word_cased(
+    w: &str,
+    upper: Option<bool>,
+    cat: Category,
+    ctx: &mut Ctx<'_, '_>,
+    prev: &mut String,
+) {
     let n = w.len();
     if !word_fits(w, n, cat, ctx, prev) {
         return;
     }
-    if ctx.opts.fold_case && w.bytes().any(|b| b.is_ascii_uppercase()) {
+    if ctx.opts.fold_case && upper.unwrap_or_else(|| w.bytes().any(|b| b.is_ascii_uppercase())) {
         let mut buf = [0u8; MAX_WORD_CHARS];
         let lower = &mut buf[..n];
         lower.copy_from_slice(w.as_bytes());
@@ -495,6 +512,8 @@ mod tests {
                 SEPARATOR
             } else if b >= 0x80 {
                 NON_ASCII
+            } else if b.is_ascii_uppercase() {
+                ALNUM | UPPER
             } else if b.is_ascii_alphanumeric() {
                 ALNUM
             } else if b == b'_' {
