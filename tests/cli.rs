@@ -679,6 +679,41 @@ fn explain_lists_clues() {
     );
 }
 
+/// `--min-dev-above N` confines `--min-dev` to messages with more than N
+/// distinct tokens; without it `--min-dev` applies to every message.
+#[test]
+fn min_dev_above_confines_min_dev_to_long_messages() {
+    let (home, test_spam, _) = trained_home();
+    let clues = |args: &[&str]| {
+        let out = home_cmd(home.path())
+            .arg("--explain")
+            .args(args)
+            .arg(&test_spam[0])
+            .output()
+            .expect("run");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter(|l| !l.starts_with('#'))
+            .count()
+    };
+    let all = clues(&[]);
+    let strong = clues(&["--min-dev", "0.3"]);
+    assert!(strong > 0 && strong < all, "{strong} of {all} clues");
+    let n = all.to_string();
+    let below = (all - 1).to_string();
+    assert_eq!(clues(&["--min-dev", "0.3", "--min-dev-above", &n]), all);
+    assert_eq!(
+        clues(&["--min-dev", "0.3", "--min-dev-above", &below]),
+        strong
+    );
+    assert_eq!(clues(&["--min-dev", "0.3", "--min-dev-above", "0"]), strong);
+}
+
 #[test]
 fn version_help_and_quiet_pipe() {
     let out = fumi().arg("--version").output().expect("run");

@@ -15,6 +15,7 @@ complete -c fumi -l ham-cutoff -d 'Clean only at or below this; in between the v
 complete -c fumi -l robs -d 'Robinson\'s s (strength of the prior)' -r
 complete -c fumi -l robx -d 'Robinson\'s x (probability of an unknown token)' -r
 complete -c fumi -l min-dev -d 'Ignore tokens with |f(w) - 0.5| below this' -r
+complete -c fumi -l min-dev-above -d 'Apply --min-dev only to messages with more than N distinct tokens (0: to all)' -r
 complete -c fumi -l max-clues -d 'Use at most N clues (0: all)' -r
 complete -c fumi -l max-message-size -d 'Bytes of a message read for scoring and training (the rest passes through unread)' -r
 complete -c fumi -l max-part-size -d 'Bytes of decoded text read from each MIME part' -r

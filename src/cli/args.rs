@@ -140,6 +140,9 @@ pub struct Args {
     /// Ignore tokens with |f(w) - 0.5| below this
     #[arg(long, value_name = "D", help_heading = "Scoring")]
     pub min_dev: Option<f64>,
+    /// Apply --min-dev only to messages with more than N distinct tokens (0: to all)
+    #[arg(long, value_name = "N", help_heading = "Scoring")]
+    pub min_dev_above: Option<usize>,
     /// Use at most N clues (0: all)
     #[arg(long, value_name = "N", help_heading = "Scoring")]
     pub max_clues: Option<usize>,

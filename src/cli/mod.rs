@@ -400,6 +400,9 @@ pub fn params(args: &Args) -> Params {
     if let Some(v) = args.min_dev {
         p.min_dev = v;
     }
+    if let Some(v) = args.min_dev_above {
+        p.min_dev_above = v;
+    }
     if let Some(v) = args.max_clues {
         p.max_clues = v;
     }

@@ -64,6 +64,10 @@ pub struct Params {
     pub prior: f64,
     /// Tokens with |f(w) − 0.5| below this are ignored.
     pub min_dev: f64,
+    /// `min_dev` applies only to messages with more distinct tokens than
+    /// this (0: to every message). Long prose piles up weak evidence that
+    /// Fisher's test reads as certainty; short messages need every token.
+    pub min_dev_above: usize,
     /// At most this many clues (the most extreme), 0 for no limit.
     pub max_clues: usize,
     /// Spam if the probability is above this.
@@ -80,6 +84,7 @@ impl Default for Params {
             strength: 0.3,
             prior: 0.46,
             min_dev: 0.0,
+            min_dev_above: 0,
             max_clues: 0,
             spam_cutoff: DEFAULT_SPAM_CUTOFF,
             ham_cutoff: None,
@@ -262,7 +267,12 @@ pub fn score(counts: &[TokenCounts], totals: Totals, p: &Params) -> Outcome {
                     counts: c,
                 });
             }
-            select(&mut clues, p.min_dev, p.max_clues);
+            let min_dev = if clues.len() > p.min_dev_above {
+                p.min_dev
+            } else {
+                0.0
+            };
+            select(&mut clues, min_dev, p.max_clues);
         }
     }
     let fs: Vec<f64> = clues.iter().map(|c| c.f).collect();
@@ -450,5 +460,35 @@ mod tests {
         assert_eq!(verdict(0.96, &p), Verdict::Spam);
         let empty = score(&[], t, &p);
         assert_eq!(empty.probability, 0.5);
+    }
+
+    /// min_dev drops weak clues only from messages with more distinct
+    /// tokens than min_dev_above: a short message keeps every clue, a long
+    /// one its strong clues only.
+    #[test]
+    fn min_dev_only_above_the_token_count() {
+        let t = Totals {
+            spam: 100,
+            clean: 100,
+        };
+        let p = Params {
+            min_dev: 0.25,
+            min_dev_above: 4,
+            ..Params::default()
+        };
+        // Two strong spam clues and two weak clean ones (f ≈ 0.4).
+        let mut short = vec![tc(50, 0), tc(40, 0), tc(40, 60), tc(40, 60)];
+        assert_eq!(score(&short, t, &p).clues.len(), 4);
+        // One more weak clue makes the message "long": the weak ones go.
+        short.push(tc(40, 60));
+        let long = score(&short, t, &p);
+        assert_eq!(long.clues.len(), 2);
+        assert!(long.clues.iter().all(|c| c.f > 0.75));
+        // 0 applies min_dev to every message.
+        let all = Params {
+            min_dev_above: 0,
+            ..p
+        };
+        assert_eq!(score(&short[..4], t, &all).clues.len(), 2);
     }
 }
