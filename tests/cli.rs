@@ -16,17 +16,19 @@ fn home_cmd(home: &Path) -> Command {
     c
 }
 
-fn status(home: &Path) -> std::collections::HashMap<String, String> {
-    let out = home_cmd(home)
-        .arg("--show-db-status")
-        .output()
-        .expect("status");
+/// Runs a command that must succeed; its standard output.
+fn success_stdout(cmd: &mut Command) -> String {
+    let out = cmd.output().expect("run");
     assert!(
         out.status.success(),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    String::from_utf8_lossy(&out.stdout)
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn status(home: &Path) -> std::collections::HashMap<String, String> {
+    success_stdout(home_cmd(home).arg("--show-db-status"))
         .lines()
         .filter_map(|l| l.split_once('\t'))
         .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -685,21 +687,15 @@ fn explain_lists_clues() {
 fn min_dev_above_confines_min_dev_to_long_messages() {
     let (home, test_spam, _) = trained_home();
     let clues = |args: &[&str]| {
-        let out = home_cmd(home.path())
-            .arg("--explain")
-            .args(args)
-            .arg(&test_spam[0])
-            .output()
-            .expect("run");
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout)
-            .lines()
-            .filter(|l| !l.starts_with('#'))
-            .count()
+        success_stdout(
+            home_cmd(home.path())
+                .arg("--explain")
+                .args(args)
+                .arg(&test_spam[0]),
+        )
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .count()
     };
     let all = clues(&[]);
     let strong = clues(&["--min-dev", "0.3"]);
