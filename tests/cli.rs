@@ -681,24 +681,28 @@ fn explain_lists_clues() {
     );
 }
 
+/// `--explain` for the first test spam with `args`: its header line and
+/// the number of clues.
+fn explain_clues(home: &Path, spam: &Path, args: &[&str]) -> (String, usize) {
+    let out = success_stdout(home_cmd(home).arg("--explain").args(args).arg(spam));
+    let header = out.lines().next().unwrap_or_default().to_string();
+    let clues = out.lines().filter(|l| !l.starts_with('#')).count();
+    (header, clues)
+}
+
 /// `--min-dev-above N` confines `--min-dev` to messages with more than N
-/// distinct tokens; without it `--min-dev` applies to every message.
+/// distinct tokens; with 0 `--min-dev` applies to every message.
+/// (`--young-below 0`: the small test database counts as trained.)
 #[test]
 fn min_dev_above_confines_min_dev_to_long_messages() {
     let (home, test_spam, _) = trained_home();
     let clues = |args: &[&str]| {
-        success_stdout(
-            home_cmd(home.path())
-                .arg("--explain")
-                .args(args)
-                .arg(&test_spam[0]),
-        )
-        .lines()
-        .filter(|l| !l.starts_with('#'))
-        .count()
+        let mut v = vec!["--young-below", "0"];
+        v.extend_from_slice(args);
+        explain_clues(home.path(), &test_spam[0], &v).1
     };
-    let all = clues(&[]);
-    let strong = clues(&["--min-dev", "0.3"]);
+    let all = clues(&["--min-dev", "0"]);
+    let strong = clues(&["--min-dev", "0.3", "--min-dev-above", "0"]);
     assert!(strong > 0 && strong < all, "{strong} of {all} clues");
     let n = all.to_string();
     let below = (all - 1).to_string();
@@ -707,7 +711,34 @@ fn min_dev_above_confines_min_dev_to_long_messages() {
         clues(&["--min-dev", "0.3", "--min-dev-above", &below]),
         strong
     );
-    assert_eq!(clues(&["--min-dev", "0.3", "--min-dev-above", "0"]), strong);
+}
+
+/// A database with fewer than `--young-below` spam or clean messages is
+/// young: `--explain` says so and `--min-dev` is off; with a lower bound
+/// the same database counts as trained.
+#[test]
+fn young_database_turns_min_dev_off() {
+    let (home, test_spam, _) = trained_home();
+    let h = home.path();
+    let fewest = count(h, "spam_messages").min(count(h, "clean_messages"));
+    let strict = ["--min-dev", "0.3", "--min-dev-above", "0"];
+    let young = (fewest + 1).to_string();
+    let grown = fewest.to_string();
+    let (header, young_clues) = explain_clues(
+        home.path(),
+        &test_spam[0],
+        &[&strict[..], &["--young-below", &young]].concat(),
+    );
+    assert!(header.ends_with("(young database)"), "{header}");
+    let (_, all) = explain_clues(home.path(), &test_spam[0], &["--min-dev", "0"]);
+    assert_eq!(young_clues, all);
+    let (header, grown_clues) = explain_clues(
+        home.path(),
+        &test_spam[0],
+        &[&strict[..], &["--young-below", &grown]].concat(),
+    );
+    assert!(!header.contains("young"), "{header}");
+    assert!(grown_clues < all, "{grown_clues} of {all}");
 }
 
 #[test]

@@ -23,7 +23,7 @@ _fumi() {
 
     case "${cmd}" in
         fumi)
-            opts="-c -s -C -S -u -a -m -q -v -V -d -j -D -H -B -h --add-clean --add-spam --sub-clean --sub-spam --update --auto-update --auto-spam-above --auto-clean-below --expire --expire-count --pipe --insert-flag --insert-probability --insert-revision --header-prefix --mark-spam-subject --spam-subject-prefix --list-spam --list-clean --scan --explain --mbox --method --spam-cutoff --ham-cutoff --robs --robx --min-dev --min-dev-above --max-clues --max-message-size --max-part-size --show-tokens --show-db-status --eval --spam --clean --folds --seed --report --db --redis-prefix --redis-timeout --redis-cluster --redis-sentinel --redis-ca --copy-db-to --copy-db-from --milter --milter-socket-mode --milter-reject --milter-quarantine --milter-skip-network --milter-scan-authenticated --milter-log --homedir --config-file --quiet --verbose --version --import-clean --import-spam --import-bogofilter --export-clean --export-spam --export-probability --export-db --import-db --bsfilter-compat --debug --show-process --jtokenizer --max-line --disable-degeneration --disable-utf-8 --refer-header --refer-all-header --ignore-header --ignore-body --ignore-plain-text-part --ignore-after-last-atag --mark-in-token --max-mail --min-mail --show-new-token --pid-file --imap --pop --imap-server --imap-port --imap-auth --imap-user --imap-password --imap-folder-clean --imap-folder-spam --imap-fetch-unseen --imap-fetch-unflagged --imap-reset-seen-flag --ssl --ssl-cert --pop-server --pop-port --pop-proxy-if --pop-proxy-port --pop-user --pop-proxy-set --pop-max-size --tasktray --icon-number --generate --help"
+            opts="-c -s -C -S -u -a -m -q -v -V -d -j -D -H -B -h --add-clean --add-spam --sub-clean --sub-spam --update --auto-update --auto-spam-above --auto-clean-below --expire --expire-count --pipe --insert-flag --insert-probability --insert-revision --header-prefix --mark-spam-subject --spam-subject-prefix --list-spam --list-clean --scan --explain --mbox --method --spam-cutoff --ham-cutoff --robs --robx --min-dev --min-dev-above --young-below --max-clues --max-message-size --max-part-size --show-tokens --show-db-status --eval --spam --clean --folds --seed --report --db --redis-prefix --redis-timeout --redis-cluster --redis-sentinel --redis-ca --copy-db-to --copy-db-from --milter --milter-socket-mode --milter-reject --milter-quarantine --milter-skip-network --milter-scan-authenticated --milter-log --homedir --config-file --quiet --verbose --version --import-clean --import-spam --import-bogofilter --export-clean --export-spam --export-probability --export-db --import-db --bsfilter-compat --debug --show-process --jtokenizer --max-line --disable-degeneration --disable-utf-8 --refer-header --refer-all-header --ignore-header --ignore-body --ignore-plain-text-part --ignore-after-last-atag --mark-in-token --max-mail --min-mail --show-new-token --pid-file --imap --pop --imap-server --imap-port --imap-auth --imap-user --imap-password --imap-folder-clean --imap-folder-spam --imap-fetch-unseen --imap-fetch-unflagged --imap-reset-seen-flag --ssl --ssl-cert --pop-server --pop-port --pop-proxy-if --pop-proxy-port --pop-user --pop-proxy-set --pop-max-size --tasktray --icon-number --generate --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -82,6 +82,10 @@ _fumi() {
                     return 0
                     ;;
                 --min-dev-above)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --young-below)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -10,12 +10,13 @@ g\t''
 RF\t''
 R\t''
 G\t''"
-complete -c fumi -l spam-cutoff -d 'Spam if the probability is above this (default: rf 0.6, r 0.582, g 0.9)' -r
+complete -c fumi -l spam-cutoff -d 'Spam if the probability is above this (default rf 0.7, r 0.582, g 0.9)' -r
 complete -c fumi -l ham-cutoff -d 'Clean only at or below this; in between the verdict is unsure' -r
-complete -c fumi -l robs -d 'Robinson\'s s (strength of the prior)' -r
-complete -c fumi -l robx -d 'Robinson\'s x (probability of an unknown token)' -r
-complete -c fumi -l min-dev -d 'Ignore tokens with |f(w) - 0.5| below this' -r
-complete -c fumi -l min-dev-above -d 'Apply --min-dev only to messages with more than N distinct tokens (0: to all)' -r
+complete -c fumi -l robs -d 'Robinson\'s s, the strength of the prior (default 0.1)' -r
+complete -c fumi -l robx -d 'Robinson\'s x, the probability of an unknown token (default 0.46)' -r
+complete -c fumi -l min-dev -d 'Ignore tokens with |f(w) - 0.5| below this (default 0.25)' -r
+complete -c fumi -l min-dev-above -d 'Apply --min-dev only to messages with more than N distinct tokens; 0: to all (default 600)' -r
+complete -c fumi -l young-below -d 'Young database: until it holds N spam and N clean messages, --robs is at least 0.3 and --min-dev is off; 0: never (default 400)' -r
 complete -c fumi -l max-clues -d 'Use at most N clues (0: all)' -r
 complete -c fumi -l max-message-size -d 'Bytes of a message read for scoring and training (the rest passes through unread)' -r
 complete -c fumi -l max-part-size -d 'Bytes of decoded text read from each MIME part' -r

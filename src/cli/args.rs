@@ -125,24 +125,27 @@ pub struct Args {
     /// Combining method: rf (Robinson-Fisher), r (Robinson), g (Graham)
     #[arg(short = 'm', long, value_name = "METHOD", default_value = "rf", value_parser = ["rf", "r", "g", "RF", "R", "G"], help_heading = "Scoring")]
     pub method: String,
-    /// Spam if the probability is above this (default: rf 0.6, r 0.582, g 0.9)
+    /// Spam if the probability is above this (default rf 0.7, r 0.582, g 0.9)
     #[arg(long, value_name = "P", help_heading = "Scoring")]
     pub spam_cutoff: Option<f64>,
     /// Clean only at or below this; in between the verdict is unsure
     #[arg(long, value_name = "P", help_heading = "Scoring")]
     pub ham_cutoff: Option<f64>,
-    /// Robinson's s (strength of the prior)
+    /// Robinson's s, the strength of the prior (default 0.1)
     #[arg(long, value_name = "S", help_heading = "Scoring")]
     pub robs: Option<f64>,
-    /// Robinson's x (probability of an unknown token)
+    /// Robinson's x, the probability of an unknown token (default 0.46)
     #[arg(long, value_name = "X", help_heading = "Scoring")]
     pub robx: Option<f64>,
-    /// Ignore tokens with |f(w) - 0.5| below this
+    /// Ignore tokens with |f(w) - 0.5| below this (default 0.25)
     #[arg(long, value_name = "D", help_heading = "Scoring")]
     pub min_dev: Option<f64>,
-    /// Apply --min-dev only to messages with more than N distinct tokens (0: to all)
+    /// Apply --min-dev only to messages with more than N distinct tokens; 0: to all (default 600)
     #[arg(long, value_name = "N", help_heading = "Scoring")]
     pub min_dev_above: Option<usize>,
+    /// Young database: until it holds N spam and N clean messages, --robs is at least 0.3 and --min-dev is off; 0: never (default 400)
+    #[arg(long, value_name = "N", help_heading = "Scoring")]
+    pub young_below: Option<u64>,
     /// Use at most N clues (0: all)
     #[arg(long, value_name = "N", help_heading = "Scoring")]
     pub max_clues: Option<usize>,
@@ -690,6 +693,34 @@ mod tests {
             parse(&["fumi", "--spam-cutoff", "0.5", "--spam-cutoff", "0.7"]).spam_cutoff,
             Some(0.7)
         );
+    }
+
+    /// The defaults `--help` states for the scoring options are those
+    /// `score::Params` uses.
+    #[test]
+    fn help_states_the_scoring_defaults() {
+        use clap::CommandFactory as _;
+        let p = crate::score::Params::default();
+        let cmd = Args::command();
+        let help = |id: &str| {
+            cmd.get_arguments()
+                .find(|a| a.get_id() == id)
+                .and_then(|a| a.get_help())
+                .map(|h| h.to_string())
+                .unwrap_or_default()
+        };
+        for (id, value) in [
+            ("robs", p.strength.to_string()),
+            ("robx", p.prior.to_string()),
+            ("min_dev", p.min_dev.to_string()),
+            ("min_dev_above", p.min_dev_above.to_string()),
+            ("young_below", p.young_below.to_string()),
+            ("spam_cutoff", format!("rf {}", p.spam_cutoff)),
+        ] {
+            let h = help(id);
+            assert!(h.contains(&format!("(default {value}")), "{id}: {h}");
+        }
+        assert!(help("young_below").contains(&crate::score::YOUNG_STRENGTH.to_string()));
     }
 
     #[test]

@@ -406,6 +406,9 @@ pub fn params(args: &Args) -> Params {
     if let Some(v) = args.max_clues {
         p.max_clues = v;
     }
+    if let Some(v) = args.young_below {
+        p.young_below = v;
+    }
     p
 }
 
@@ -1145,11 +1148,12 @@ fn explain(out: &mut dyn Write, name: &str, o: &Outcome, tokens: &TokenSet) -> i
     let keys: Vec<&[u8]> = tokens.iter().map(|(k, _)| k).collect();
     writeln!(
         out,
-        "# {name}\t{}\t{}\t{} clues of {} tokens",
+        "# {name}\t{}\t{}\t{} clues of {} tokens{}",
         crate::score::format_probability(o.probability),
         o.verdict.name(),
         o.clues.len(),
-        keys.len()
+        keys.len(),
+        if o.young { " (young database)" } else { "" }
     )?;
     writeln!(out, "# f(w)\tspam\tclean\tcategory\ttoken")?;
     let mut clues = o.clues.clone();
