@@ -51,11 +51,15 @@ fn main() {
             let p = fumi::cli::engine(&cli).params;
             vec![(p.strength, p.prior, p.min_dev, p.max_clues)]
         }
+        // The defaults, the earlier defaults (s 0.3, no min_dev) and
+        // neighbours of the defaults.
         _ => vec![
+            (0.1, 0.46, 0.25, 0),
             (0.3, 0.46, 0.0, 0),
-            (0.2, 0.46, 0.0, 0),
-            (0.5, 0.46, 0.0, 0),
-            (0.3, 0.46, 0.1, 150),
+            (0.05, 0.46, 0.25, 0),
+            (0.2, 0.46, 0.25, 0),
+            (0.1, 0.46, 0.2, 0),
+            (0.1, 0.46, 0.3, 0),
         ],
     };
     println!(
