@@ -213,10 +213,9 @@ fn single_text_part<'x>(parser: &MessageParser, raw: &'x [u8]) -> Option<Message
             Some(HeaderValue::Text(e)) if e.eq_ignore_ascii_case("base64") => {
                 (Encoding::Base64, MessageStream::decode_base64_mime)
             }
-            Some(HeaderValue::Text(e)) if e.eq_ignore_ascii_case("quoted-printable") => (
-                Encoding::QuotedPrintable,
-                MessageStream::decode_quoted_printable_mime,
-            ),
+            Some(HeaderValue::Text(e)) if e.eq_ignore_ascii_case("quoted-printable") => {
+                (Encoding::QuotedPrintable, decode_qp_to_end)
+            }
             _ => (Encoding::None, MessageStream::mime_part),
         };
     let (offset_end, bytes) = decode(&mut stream, b"");
@@ -261,6 +260,24 @@ fn single_text_part<'x>(parser: &MessageParser, raw: &'x [u8]) -> Option<Message
         parts: vec![part],
         raw_message: raw.into(),
     })
+}
+
+/// mail-parser's `decode_quoted_printable_mime` for a part that runs to the
+/// end of the input (`boundary` is empty), by [`transfer::qp_decode_mime`],
+/// which gives the same bytes a run at a time: the same end offset, and
+/// `usize::MAX` where mail-parser gives up.
+fn decode_qp_to_end<'x>(stream: &mut MessageStream<'x>, boundary: &[u8]) -> (usize, Cow<'x, [u8]>) {
+    if !boundary.is_empty() {
+        return stream.decode_quoted_printable_mime(boundary);
+    }
+    let body = stream.bytes(stream.offset()..stream.len());
+    match transfer::qp_decode_mime(body) {
+        Some(bytes) => {
+            stream.seek_end();
+            (stream.offset(), bytes.into())
+        }
+        None => (usize::MAX, Cow::Borrowed(&[])),
+    }
 }
 
 /// Charset labels for which every decoder mail-parser may pick leaves
