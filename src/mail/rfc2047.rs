@@ -312,6 +312,20 @@ fn split_params(text: &str) -> Vec<(String, String)> {
 
 /// The `type/subtype` of a raw Content-Type value, lower-cased.
 pub fn mime_type(raw: &[u8]) -> String {
+    // The usual ASCII type, byte-wise: ';' is never part of a multibyte
+    // character or of what lossy decoding replaces, and on ASCII,
+    // `char::is_whitespace` is the six bytes below and lower-casing is
+    // ASCII lower-casing.
+    let head = &raw[..memchr::memchr(b';', raw).unwrap_or(raw.len())];
+    if head.is_ascii() {
+        let ws = |b: u8| matches!(b, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c);
+        return head
+            .iter()
+            .filter(|&&b| !ws(b) && b != b'"')
+            .take(64)
+            .map(|&b| char::from(b.to_ascii_lowercase()))
+            .collect();
+    }
     let text = String::from_utf8_lossy(raw);
     let t = text.split(';').next().unwrap_or("").trim();
     t.chars()
@@ -450,5 +464,9 @@ mod tests {
             Some("ISO-2022-JP")
         );
         assert_eq!(mime_type(b" Text/HTML ; charset=x"), "text/html");
+        assert_eq!(mime_type(b"\"TEXT\" / Plain\r\n\t"), "text/plain");
+        assert_eq!(mime_type("Téxt/HTML; x".as_bytes()), "téxt/html");
+        assert_eq!(mime_type(b"text/\xff; charset=x"), "text/\u{fffd}");
+        assert_eq!(mime_type(&[b'a'; 100]).len(), 64);
     }
 }
