@@ -46,8 +46,10 @@ impl Default for Limits {
 /// A decoded header field.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Field {
-    /// The name as written.
-    pub name: String,
+    /// The name: mail-parser's spelling for the names it knows (`Subject`,
+    /// `Message-ID`; borrowed, no allocation per field), as written for
+    /// the others.
+    pub name: Cow<'static, str>,
     /// The value, unfolded and decoded to one line of text.
     pub value: String,
 }
@@ -211,10 +213,9 @@ fn single_text_part<'x>(parser: &MessageParser, raw: &'x [u8]) -> Option<Message
             Some(HeaderValue::Text(e)) if e.eq_ignore_ascii_case("base64") => {
                 (Encoding::Base64, MessageStream::decode_base64_mime)
             }
-            Some(HeaderValue::Text(e)) if e.eq_ignore_ascii_case("quoted-printable") => (
-                Encoding::QuotedPrintable,
-                MessageStream::decode_quoted_printable_mime,
-            ),
+            Some(HeaderValue::Text(e)) if e.eq_ignore_ascii_case("quoted-printable") => {
+                (Encoding::QuotedPrintable, decode_qp_to_end)
+            }
             _ => (Encoding::None, MessageStream::mime_part),
         };
     let (offset_end, bytes) = decode(&mut stream, b"");
@@ -259,6 +260,24 @@ fn single_text_part<'x>(parser: &MessageParser, raw: &'x [u8]) -> Option<Message
         parts: vec![part],
         raw_message: raw.into(),
     })
+}
+
+/// mail-parser's `decode_quoted_printable_mime` for a part that runs to the
+/// end of the input (`boundary` is empty), by [`transfer::qp_decode_mime`],
+/// which gives the same bytes a run at a time: the same end offset, and
+/// `usize::MAX` where mail-parser gives up.
+fn decode_qp_to_end<'x>(stream: &mut MessageStream<'x>, boundary: &[u8]) -> (usize, Cow<'x, [u8]>) {
+    if !boundary.is_empty() {
+        return stream.decode_quoted_printable_mime(boundary);
+    }
+    let body = stream.bytes(stream.offset()..stream.len());
+    match transfer::qp_decode_mime(body) {
+        Some(bytes) => {
+            stream.seek_end();
+            (stream.offset(), bytes.into())
+        }
+        None => (usize::MAX, Cow::Borrowed(&[])),
+    }
 }
 
 /// Charset labels for which every decoder mail-parser may pick leaves
@@ -315,6 +334,15 @@ fn header_name<'a>(name: &'a HeaderName<'_>) -> &'a str {
     }
 }
 
+/// [`header_name`] kept past the message: borrowed for the names
+/// mail-parser knows, copied for the others.
+fn owned_header_name(name: &HeaderName<'_>) -> Cow<'static, str> {
+    match name {
+        HeaderName::Other(s) => Cow::Owned(s.to_string()),
+        n => Cow::Borrowed(n.as_static_str()),
+    }
+}
+
 fn raw_header<'a>(
     part: &mail_parser::MessagePart<'_>,
     raw: &'a [u8],
@@ -333,6 +361,9 @@ fn walk(msg: &mail_parser::Message<'_>, depth: usize, mail: &mut Mail, limits: &
             return;
         }
         if idx == 0 {
+            if depth == 0 {
+                mail.headers.reserve(part.headers.len());
+            }
             for h in &part.headers {
                 let Some(value) = raw.get(h.offset_start as usize..h.offset_end as usize) else {
                     continue;
@@ -347,8 +378,8 @@ fn walk(msg: &mail_parser::Message<'_>, depth: usize, mail: &mut Mail, limits: &
                 }
                 if depth == 0 {
                     mail.headers.push(Field {
-                        name: name.to_string(),
-                        value: trim_in_place(rfc2047::decode_header(value)),
+                        name: owned_header_name(&h.name),
+                        value: rfc2047::decode_header_trimmed(value),
                     });
                 } else if name.eq_ignore_ascii_case("subject") {
                     mail.bodies.push(Body {
@@ -418,15 +449,6 @@ fn walk(msg: &mail_parser::Message<'_>, depth: usize, mail: &mut Mail, limits: &
             }
         }
     }
-}
-
-/// `s.trim()` without copying the text.
-fn trim_in_place(mut s: String) -> String {
-    let end = s.trim_end().len();
-    s.truncate(end);
-    let start = s.len() - s.trim_start().len();
-    s.drain(..start);
-    s
 }
 
 fn read_text_part(body_raw: &[u8], info: &mut PartInfo, mail: &mut Mail, limits: &Limits) {

@@ -16,25 +16,59 @@ enum Piece<'a> {
 /// Decodes a raw header value (folded, possibly with encoded words or raw
 /// 8-bit bytes) into one line of text.
 pub fn decode_header(raw: &[u8]) -> String {
+    match unfold_plain(raw) {
+        Some(text) => text,
+        None => decode_words(raw),
+    }
+}
+
+/// [`decode_header`] with leading and trailing whitespace removed, as a
+/// header field's value is kept. A plain ASCII value is trimmed before it
+/// is unfolded, which gives the same text without moving it afterwards.
+pub fn decode_header_trimmed(raw: &[u8]) -> String {
+    // The ASCII characters that `char::is_whitespace` (and so `str::trim`)
+    // matches; a test checks the set.
+    let ws = |b: &u8| matches!(b, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c);
+    let start = raw.iter().position(|b| !ws(b)).unwrap_or(raw.len());
+    let end = raw.iter().rposition(|b| !ws(b)).map_or(start, |i| i + 1);
+    // Unfolding maps each byte on its own and keeps every byte that is not
+    // whitespace, so the unfolded trimmed value starts and ends with the
+    // first and last such byte: it is the trimmed unfolded value.
+    if let Some(text) = raw.get(start..end).and_then(unfold_plain) {
+        return text;
+    }
+    let mut text = decode_words(raw);
+    let end = text.trim_end().len();
+    text.truncate(end);
+    let start = text.len() - text.trim_start().len();
+    text.drain(..start);
+    text
+}
+
+/// The common case of a header value, plain ASCII without encoded words,
+/// unfolded (line breaks dropped, tabs made spaces); `None` for any other
+/// value.
+fn unfold_plain(raw: &[u8]) -> Option<String> {
     // An encoded word starts with "=?"; most values have no '=' at all
     // (and memmem's searcher costs more to set up than they take to scan).
-    if raw.is_ascii()
-        && !memchr::memchr_iter(b'=', raw).any(|i| raw.get(i + 1) == Some(&b'?'))
-        && let Ok(mut rest) = std::str::from_utf8(raw)
-    {
-        // The common case: plain ASCII, only unfolding to do (line breaks
-        // dropped, tabs made spaces).
-        let mut out = String::with_capacity(raw.len());
-        while let Some(i) = memchr::memchr3(b'\r', b'\n', b'\t', rest.as_bytes()) {
-            out.push_str(&rest[..i]);
-            if rest.as_bytes()[i] == b'\t' {
-                out.push(' ');
-            }
-            rest = &rest[i + 1..];
-        }
-        out.push_str(rest);
-        return out;
+    if !raw.is_ascii() || memchr::memchr_iter(b'=', raw).any(|i| raw.get(i + 1) == Some(&b'?')) {
+        return None;
     }
+    let mut rest = std::str::from_utf8(raw).ok()?;
+    let mut out = String::with_capacity(raw.len());
+    while let Some(i) = memchr::memchr3(b'\r', b'\n', b'\t', rest.as_bytes()) {
+        out.push_str(&rest[..i]);
+        if rest.as_bytes()[i] == b'\t' {
+            out.push(' ');
+        }
+        rest = &rest[i + 1..];
+    }
+    out.push_str(rest);
+    Some(out)
+}
+
+/// [`decode_header`] for values with encoded words or 8-bit bytes.
+fn decode_words(raw: &[u8]) -> String {
     let pieces = split_encoded_words(raw);
     let mut out = String::with_capacity(raw.len());
     let mut pending: Option<(&str, Vec<u8>)> = None;
@@ -278,6 +312,20 @@ fn split_params(text: &str) -> Vec<(String, String)> {
 
 /// The `type/subtype` of a raw Content-Type value, lower-cased.
 pub fn mime_type(raw: &[u8]) -> String {
+    // The usual ASCII type, byte-wise: ';' is never part of a multibyte
+    // character or of what lossy decoding replaces, and on ASCII,
+    // `char::is_whitespace` is the six bytes below and lower-casing is
+    // ASCII lower-casing.
+    let head = &raw[..memchr::memchr(b';', raw).unwrap_or(raw.len())];
+    if head.is_ascii() {
+        let ws = |b: u8| matches!(b, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c);
+        return head
+            .iter()
+            .filter(|&&b| !ws(b) && b != b'"')
+            .take(64)
+            .map(|&b| char::from(b.to_ascii_lowercase()))
+            .collect();
+    }
     let text = String::from_utf8_lossy(raw);
     let t = text.split(';').next().unwrap_or("").trim();
     t.chars()
@@ -372,6 +420,37 @@ mod tests {
         assert_eq!(decode_header(b"foo\r\n\tbar"), "foo bar");
     }
 
+    /// The trimmed decoding is the decoding trimmed, and the bytes it trims
+    /// first are the ASCII characters `str::trim` removes.
+    #[test]
+    fn trimmed_is_decoded_then_trimmed() {
+        for b in 0..128u8 {
+            let ws = matches!(b, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c);
+            assert_eq!(ws, (b as char).is_whitespace(), "byte {b:#04x}");
+        }
+        for raw in [
+            &b""[..],
+            b" ",
+            b" \t\r\n",
+            b" plain value\r\n",
+            b"\x0b\x0cx\x0b",
+            b"\tfolded\r\n\tvalue \r\n",
+            b"a=b =x= ",
+            b" =?utf-8?q?caf=C3=A9?= \r\n",
+            b" =?utf-8?q?_a_?= ",
+            b" \xe7\x84\xa1\xe6\x96\x99 \r\n",
+            b"\xa0x\xa0",
+            b" =?broken",
+        ] {
+            assert_eq!(
+                decode_header_trimmed(raw),
+                decode_header(raw).trim(),
+                "{}",
+                String::from_utf8_lossy(raw)
+            );
+        }
+    }
+
     #[test]
     fn params_with_rfc2231_and_2047() {
         let raw = b"attachment; filename*=UTF-8''%E7%84%A1%E6%96%99.exe";
@@ -385,5 +464,9 @@ mod tests {
             Some("ISO-2022-JP")
         );
         assert_eq!(mime_type(b" Text/HTML ; charset=x"), "text/html");
+        assert_eq!(mime_type(b"\"TEXT\" / Plain\r\n\t"), "text/plain");
+        assert_eq!(mime_type("Téxt/HTML; x".as_bytes()), "téxt/html");
+        assert_eq!(mime_type(b"text/\xff; charset=x"), "text/\u{fffd}");
+        assert_eq!(mime_type(&[b'a'; 100]).len(), 64);
     }
 }

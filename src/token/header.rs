@@ -214,25 +214,37 @@ static RECEIVED_SEPARATOR: [bool; 256] = {
 
 /// One space- or punctuation-separated piece of a Received field.
 fn received_piece(piece: &str, ctx: &mut Ctx<'_, '_>) {
-    let piece = piece.trim_matches(|c: char| c == '.' || c == ':');
-    if piece.is_empty() || !piece.is_ascii() {
+    // Trimmed byte-wise: '.' and ':' are single bytes that never occur
+    // inside a multibyte character.
+    let b = piece.as_bytes();
+    let trim = |c: &u8| *c == b'.' || *c == b':';
+    let start = b.iter().position(|c| !trim(c)).unwrap_or(b.len());
+    let end = b.iter().rposition(|c| !trim(c)).map_or(start, |i| i + 1);
+    let Some(piece) = piece.get(start..end) else {
+        return;
+    };
+    // What the piece is made of, in one pass over its bytes.
+    let (mut seen, mut last_dot) = (0u8, None);
+    for (i, &c) in piece.as_bytes().iter().enumerate() {
+        seen |= PIECE_CLASS[c as usize];
+        if c == b'.' {
+            last_dot = Some(i);
+        }
+    }
+    if piece.is_empty() || seen & P_NON_ASCII != 0 {
         return;
     }
-    if is_ipv4(piece) {
+    if seen & !(P_DIGIT | P_DOT) == 0 && is_ipv4(piece) {
         ip_tokens(piece, &mut ctx.sink);
-    } else if piece.contains('.')
-        && piece
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-')
+    } else if let Some(dot) = last_dot
+        && seen & !(P_DIGIT | P_LOWER | P_UPPER | P_DOT | P_DASH) == 0
     {
-        let tld_alpha = piece
-            .rsplit('.')
-            .next()
-            .is_some_and(|t| t.len() >= 2 && t.bytes().all(|b| b.is_ascii_alphabetic()));
-        if tld_alpha {
+        // A host name, if its last label is two letters or more.
+        let tld = &piece.as_bytes()[dot + 1..];
+        if tld.len() >= 2 && tld.iter().all(u8::is_ascii_alphabetic) {
             with_ascii_lowercase(piece, |h| host_tokens(h, Category::Received, &mut ctx.sink));
         }
-    } else if !piece.contains('@') && ctx.opts.received_words {
+    } else if seen & P_AT == 0 && ctx.opts.received_words {
         ascii_words(piece, &mut |w| {
             if w.len() >= 2
                 && w.len() <= 20
@@ -243,6 +255,46 @@ fn received_piece(piece: &str, ctx: &mut Ctx<'_, '_>) {
         });
     }
 }
+
+// Byte classes of `received_piece`, one bit each so that a piece's classes
+// can be or-ed.
+const P_DIGIT: u8 = 1;
+const P_LOWER: u8 = 2;
+const P_UPPER: u8 = 4;
+const P_DOT: u8 = 8;
+const P_DASH: u8 = 16;
+const P_AT: u8 = 32;
+const P_NON_ASCII: u8 = 64;
+/// The other ASCII bytes.
+const P_OTHER: u8 = 128;
+
+/// The class of each byte in a Received piece, as a table.
+static PIECE_CLASS: [u8; 256] = {
+    let mut t = [P_OTHER; 256];
+    let mut b = 0usize;
+    while b < 256 {
+        let c = b as u8;
+        t[b] = if c.is_ascii_digit() {
+            P_DIGIT
+        } else if c.is_ascii_lowercase() {
+            P_LOWER
+        } else if c.is_ascii_uppercase() {
+            P_UPPER
+        } else if c == b'.' {
+            P_DOT
+        } else if c == b'-' {
+            P_DASH
+        } else if c == b'@' {
+            P_AT
+        } else if c >= 0x80 {
+            P_NON_ASCII
+        } else {
+            P_OTHER
+        };
+        b += 1;
+    }
+    t
+};
 
 /// Message-ID: the domain part, or a marker when there is none.
 fn message_id(value: &str, ctx: &mut Ctx<'_, '_>) {

@@ -1,7 +1,7 @@
 //! URL, host and e-mail address tokens.
 
 use super::text::Ctx;
-use super::{Category, MAX_WORD_CHARS, Sink, with_joined};
+use super::{Category, MAX_WORD_CHARS, Sink, with_ascii_lowercase, with_joined};
 
 const MAX_HOST: usize = 80;
 const MAX_PATH_WORDS: usize = 8;
@@ -92,22 +92,30 @@ fn percent_decoded(s: &str) -> Option<String> {
     (decoded != s.as_bytes()).then(|| String::from_utf8_lossy(&decoded).to_ascii_lowercase())
 }
 
-/// Is `s` a dotted-quad IPv4 address?
+/// Is `s` a dotted-quad IPv4 address? Four dot-separated numbers of one
+/// to three digits, each at most 255.
 pub(crate) fn is_ipv4(s: &str) -> bool {
-    if s.len() < 7 || s.len() > 15 || !s.as_bytes()[0].is_ascii_digit() {
+    let b = s.as_bytes();
+    if b.len() < 7 || b.len() > 15 || !b[0].is_ascii_digit() {
         return false;
     }
-    let mut n = 0;
-    for part in s.split('.') {
-        n += 1;
-        if part.is_empty() || part.len() > 3 || !part.bytes().all(|b| b.is_ascii_digit()) {
-            return false;
-        }
-        if part.parse::<u16>().map_or(true, |v| v > 255) {
+    // Byte-wise: the numbers seen, and the digits and value of this one.
+    let (mut parts, mut digits, mut value) = (0, 0, 0u32);
+    for &c in b.iter().chain(std::iter::once(&b'.')) {
+        if c == b'.' {
+            if digits == 0 || value > 255 {
+                return false;
+            }
+            parts += 1;
+            (digits, value) = (0, 0);
+        } else if c.is_ascii_digit() && digits < 3 {
+            digits += 1;
+            value = value * 10 + u32::from(c - b'0');
+        } else {
             return false;
         }
     }
-    n == 4
+    parts == 4
 }
 
 /// An IPv4 address and its /24 network.
@@ -130,20 +138,23 @@ pub(crate) fn host_tokens(host: &str, cat: Category, sink: &mut Sink<'_>) {
         ip_tokens(host, sink);
         return;
     }
-    if host.len() > MAX_HOST || !host.contains('.') {
+    if host.len() > MAX_HOST || !host.as_bytes().contains(&b'.') {
         if host.len() <= MAX_HOST && host.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
             sink.emit(cat, host);
         }
         return;
     }
-    // The host has a dot: `.tld` is its tail from the last dot on.
-    let Some(last_dot) = host.rfind('.') else {
+    // The host has a dot: `.tld` is its tail from the last dot on. Dots
+    // are found byte-wise (host names are short; a searcher costs more to
+    // set up than they take to scan).
+    let bytes = host.as_bytes();
+    let Some(last_dot) = bytes.iter().rposition(|&b| b == b'.') else {
         return;
     };
     let (rest, dot_tld) = host.split_at(last_dot);
     let tld = &dot_tld[1..];
-    let second = rest.rsplit('.').next().unwrap_or("");
-    let n = host.bytes().filter(|&b| b == b'.').count() + 1;
+    let second = &rest[rest.bytes().rposition(|b| b == b'.').map_or(0, |d| d + 1)..];
+    let n = bytes.iter().filter(|&&b| b == b'.').count() + 1;
     let min = if n >= 3 && tld.len() == 2 && SECOND_LEVEL.contains(&second) {
         3
     } else {
@@ -159,7 +170,7 @@ pub(crate) fn host_tokens(host: &str, cat: Category, sink: &mut Sink<'_>) {
         if n - i <= 6 {
             sink.emit(cat, &host[start..]);
         }
-        match host[start..].find('.') {
+        match bytes[start..].iter().position(|&b| b == b'.') {
             Some(d) => start += d + 1,
             None => break,
         }
@@ -172,25 +183,27 @@ pub(crate) fn host_tokens(host: &str, cat: Category, sink: &mut Sink<'_>) {
 /// An address (lower-cased) and its domain as `@domain` with parents.
 pub(crate) fn email_tokens(addr: &str, cat: Category, ctx: &mut Ctx<'_, '_>) {
     let addr = addr.trim_matches(|c: char| c == '<' || c == '>' || c.is_whitespace());
-    let lower = addr.to_ascii_lowercase();
-    let Some((local, domain)) = lower.rsplit_once('@') else {
-        return;
-    };
-    if lower.len() <= 64 && !local.is_empty() {
-        ctx.sink.emit(cat, &lower);
-    }
-    let sink = &mut ctx.sink;
-    host_tokens(
-        domain.trim_end_matches('.'),
-        cat,
-        &mut Sink(&mut |c, t| {
-            if c == cat {
-                with_joined("@", t, |at| sink.emit(c, at));
-            } else {
-                sink.emit(c, t);
-            }
-        }),
-    );
+    // Lower-cased without an allocation when short (most addresses).
+    with_ascii_lowercase(addr, |lower| {
+        let Some((local, domain)) = lower.rsplit_once('@') else {
+            return;
+        };
+        if lower.len() <= 64 && !local.is_empty() {
+            ctx.sink.emit(cat, lower);
+        }
+        let sink = &mut ctx.sink;
+        host_tokens(
+            domain.trim_end_matches('.'),
+            cat,
+            &mut Sink(&mut |c, t| {
+                if c == cat {
+                    with_joined("@", t, |at| sink.emit(c, at));
+                } else {
+                    sink.emit(c, t);
+                }
+            }),
+        );
+    });
 }
 
 #[cfg(test)]
@@ -301,5 +314,46 @@ mod tests {
             ]
         );
         assert!(is_ipv4("10.0.0.255") && !is_ipv4("10.0.0.256") && !is_ipv4("1.2.3"));
+    }
+
+    /// The byte-wise IPv4 test says what splitting at dots and parsing
+    /// the numbers says.
+    #[test]
+    fn ipv4_as_parsed() {
+        let by_parsing = |s: &str| {
+            s.len() >= 7
+                && s.len() <= 15
+                && s.as_bytes()[0].is_ascii_digit()
+                && s.split('.').count() == 4
+                && s.split('.').all(|p| {
+                    !p.is_empty()
+                        && p.len() <= 3
+                        && p.bytes().all(|b| b.is_ascii_digit())
+                        && p.parse::<u16>().is_ok_and(|v| v <= 255)
+                })
+        };
+        let alphabet = b"0129.5.a";
+        let mut x: u64 = 0x2545f4914f6cdd1d;
+        for _ in 0..200_000 {
+            let mut s = String::new();
+            for _ in 0..(x % 17) {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                s.push(alphabet[(x % alphabet.len() as u64) as usize] as char);
+            }
+            x = x.wrapping_add(0x632be59bd9b4e019);
+            assert_eq!(is_ipv4(&s), by_parsing(&s), "{s:?}");
+        }
+        for s in [
+            "255.255.255.255",
+            "256.1.1.1",
+            "01.002.3.4",
+            "1.2.3.4.",
+            "1..2.3",
+            "１.2.3.4",
+        ] {
+            assert_eq!(is_ipv4(s), by_parsing(s), "{s:?}");
+        }
     }
 }
