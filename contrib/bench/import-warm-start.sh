@@ -67,18 +67,20 @@ def auc(scores):
             wins += 1.0 if a > b else 0.5 if a == b else 0.0
     return 100.0 * (1.0 - wins / (len(s) * len(h)))
 
-def report(name, scores, cutoff, at_least=False):
-    is_spam = (lambda p: p >= cutoff) if at_least else (lambda p: p > cutoff)
-    fp = sum(1 for f, p in scores if f not in spam and is_spam(p))
-    fn = sum(1 for f, p in scores if f in spam and not is_spam(p))
+def report(name, scores, is_spam):
+    fp = sum(1 for f, p in scores if f not in spam and is_spam(f, p))
+    fn = sum(1 for f, p in scores if f in spam and not is_spam(f, p))
     print(f"{name:34} (1-AUC) {auc(scores):6.3f}%  FP {fp:4}  FN {fn:4}  of {len(scores)}")
 
-fumi = lambda h: [(l.split("\t")[2], float(l.split("\t")[0])) for l in open(f"{w}/{h}.out").read().splitlines()]
+# fumi's verdicts are those of its default cutoff (--scan's second column).
+fumi_lines = lambda h: [l.split("\t") for l in open(f"{w}/{h}.out").read().splitlines()]
+fumi = lambda h: [(c[2], float(c[0])) for c in fumi_lines(h)]
+fumi_spam = lambda h: (lambda v: lambda f, p: v[f] == "spam")({c[2]: c[1] for c in fumi_lines(h)})
 bs = [(l.split()[2], float(l.split()[4])) for l in open(f"{w}/bs.out") if l.startswith("combined probability")]
 bogo = [(f, float(l.split()[1])) for f, l in zip(order, open(f"{w}/bogo.out").read().splitlines())]
-report("bsfilter, own scores", bs, 0.95)
-report("fumi after --import-spam/-clean", fumi("f-bs"), 0.95)
-report("bogofilter, own scores", bogo, 0.99, at_least=True)
-report("fumi after --import-bogofilter", fumi("f-bogo"), 0.95)
-report("fumi trained natively", fumi("f-native"), 0.95)
+report("bsfilter, own scores", bs, lambda f, p: p > 0.95)
+report("fumi after --import-spam/-clean", fumi("f-bs"), fumi_spam("f-bs"))
+report("bogofilter, own scores", bogo, lambda f, p: p >= 0.99)
+report("fumi after --import-bogofilter", fumi("f-bogo"), fumi_spam("f-bogo"))
+report("fumi trained natively", fumi("f-native"), fumi_spam("f-native"))
 PY
