@@ -266,6 +266,7 @@ pub fn write_probabilities(
     out: &mut dyn Write,
 ) -> Result<u64, Error> {
     let (totals, map) = store.snapshot()?;
+    let params = &*params.in_effect(totals);
     let mut keys: Vec<_> = map.iter().collect();
     keys.sort_unstable_by(|a, b| a.0.cmp(b.0));
     writeln!(

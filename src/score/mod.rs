@@ -6,6 +6,8 @@
 //! Graham's original method (`g`), as bsfilter offers. Everything is computed
 //! in the log domain: no product of hundreds of probabilities ever underflows.
 
+use std::borrow::Cow;
+
 use crate::store::{TokenCounts, Totals};
 
 /// How token probabilities are combined.
@@ -112,12 +114,17 @@ impl Params {
         totals.spam.min(totals.clean) < self.young_below
     }
 
-    /// Robinson's s in effect for a database with these totals.
-    pub fn strength_for(&self, totals: Totals) -> f64 {
+    /// The parameters in effect for a database with these totals: while
+    /// it is young, s is at least [`YOUNG_STRENGTH`] and `min_dev` is off.
+    pub fn in_effect(&self, totals: Totals) -> Cow<'_, Params> {
         if self.young(totals) {
-            self.strength.max(YOUNG_STRENGTH)
+            Cow::Owned(Params {
+                strength: self.strength.max(YOUNG_STRENGTH),
+                min_dev: 0.0,
+                ..self.clone()
+            })
         } else {
-            self.strength
+            Cow::Borrowed(self)
         }
     }
 }
@@ -161,7 +168,8 @@ pub struct Outcome {
     pub young: bool,
 }
 
-/// Robinson's f(w).
+/// Robinson's f(w) with `p`'s s and x as they are (callers pass
+/// [`Params::in_effect`]).
 pub fn robinson_f(c: TokenCounts, totals: Totals, p: &Params) -> f64 {
     let ns = totals.spam.max(1) as f64;
     let nc = totals.clean.max(1) as f64;
@@ -174,8 +182,7 @@ pub fn robinson_f(c: TokenCounts, totals: Totals, p: &Params) -> f64 {
     let sr = s / ns;
     let hr = h / nc;
     let pw = sr / (sr + hr);
-    let strength = p.strength_for(totals);
-    (strength * p.prior + n * pw) / (strength + n)
+    (p.strength * p.prior + n * pw) / (p.strength + n)
 }
 
 /// Graham's token probability (clean counts doubled, rare tokens skipped).
@@ -278,6 +285,7 @@ pub fn combine(fs: &[f64], method: Method) -> f64 {
 
 /// Scores a message from the counts of its distinct tokens.
 pub fn score(counts: &[TokenCounts], totals: Totals, p: &Params) -> Outcome {
+    let p = &*p.in_effect(totals);
     let mut clues: Vec<Clue> = Vec::with_capacity(counts.len().min(512));
     match p.method {
         Method::Graham => {
@@ -300,7 +308,7 @@ pub fn score(counts: &[TokenCounts], totals: Totals, p: &Params) -> Outcome {
                     counts: c,
                 });
             }
-            let min_dev = if clues.len() > p.min_dev_above && !p.young(totals) {
+            let min_dev = if clues.len() > p.min_dev_above {
                 p.min_dev
             } else {
                 0.0
@@ -550,11 +558,12 @@ mod tests {
             clean: 500,
         };
         assert!(p.young(young) && !p.young(grown));
-        assert_eq!(p.strength_for(young), YOUNG_STRENGTH);
-        assert_eq!(p.strength_for(grown), 0.1);
+        let (py, pg) = (p.in_effect(young), p.in_effect(grown));
+        assert_eq!((py.strength, py.min_dev), (YOUNG_STRENGTH, 0.0));
+        assert_eq!((pg.strength, pg.min_dev), (0.1, 0.25));
         // A token seen in one spam: shrunk harder towards x while young.
         let once = tc(1, 0);
-        let (fy, fg) = (robinson_f(once, young, &p), robinson_f(once, grown, &p));
+        let (fy, fg) = (robinson_f(once, young, &py), robinson_f(once, grown, &pg));
         assert!((fy - (0.3 * p.prior + 1.0) / 1.3).abs() < 1e-12, "{fy}");
         assert!((fg - (0.1 * p.prior + 1.0) / 1.1).abs() < 1e-12, "{fg}");
         // min_dev is off while young: the weak clue (f ≈ 0.4) stays.
@@ -570,7 +579,7 @@ mod tests {
             strength: 1.0,
             ..p.clone()
         };
-        assert_eq!(stiff.strength_for(young), 1.0);
+        assert_eq!(stiff.in_effect(young).strength, 1.0);
         let never = Params {
             young_below: 0,
             ..p
