@@ -21,3 +21,6 @@ pub mod milter;
 pub mod score;
 pub mod store;
 pub mod token;
+
+#[cfg(test)]
+mod testing;

@@ -336,16 +336,7 @@ mod tests {
             (end != usize::MAX).then(|| bytes.into_owned())
         };
         let alphabet = b"=\r\n \t\x0caF9gZ\xe9-";
-        let mut x: u64 = 0x853c49e6748fea9b;
-        for _ in 0..300_000 {
-            let mut s = Vec::new();
-            for _ in 0..(x % 14) {
-                x ^= x << 13;
-                x ^= x >> 7;
-                x ^= x << 17;
-                s.push(alphabet[(x % alphabet.len() as u64) as usize]);
-            }
-            x = x.wrapping_add(0x632be59bd9b4e019);
+        for s in crate::testing::random_strings(alphabet, 0x853c49e6748fea9b, 300_000, 14) {
             assert_eq!(
                 qp_decode_mime(&s),
                 theirs(&s),

@@ -484,17 +484,7 @@ mod tests {
     #[test]
     fn ascii_words_match_uax29() {
         // Deterministic pseudo-random strings over the interesting alphabet.
-        let alphabet = b"ab1_.:,;' -\"Z9";
-        let mut x: u64 = 0x9e3779b97f4a7c15;
-        for _ in 0..20000 {
-            let mut s = String::new();
-            for _ in 0..(x % 12) {
-                x ^= x << 13;
-                x ^= x >> 7;
-                x ^= x << 17;
-                s.push(alphabet[(x % alphabet.len() as u64) as usize] as char);
-            }
-            x = x.wrapping_add(0x632be59bd9b4e019);
+        for s in crate::testing::random_ascii(b"ab1_.:,;' -\"Z9", 0x9e3779b97f4a7c15, 20000, 12) {
             let expect: Vec<String> = s.unicode_words().map(String::from).collect();
             assert_eq!(aw(&s), expect, "input {s:?}");
         }

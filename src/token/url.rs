@@ -332,17 +332,7 @@ mod tests {
                         && p.parse::<u16>().is_ok_and(|v| v <= 255)
                 })
         };
-        let alphabet = b"0129.5.a";
-        let mut x: u64 = 0x2545f4914f6cdd1d;
-        for _ in 0..200_000 {
-            let mut s = String::new();
-            for _ in 0..(x % 17) {
-                x ^= x << 13;
-                x ^= x >> 7;
-                x ^= x << 17;
-                s.push(alphabet[(x % alphabet.len() as u64) as usize] as char);
-            }
-            x = x.wrapping_add(0x632be59bd9b4e019);
+        for s in crate::testing::random_ascii(b"0129.5.a", 0x2545f4914f6cdd1d, 200_000, 17) {
             assert_eq!(is_ipv4(&s), by_parsing(&s), "{s:?}");
         }
         for s in [
