@@ -545,7 +545,14 @@ fn postfix_milter_tags_rejects_holds_and_fails_open() {
     assert_eq!(code, 550, "{text}");
     assert!(text.contains("5.7.1"), "{text}");
     assert!(milter.wait_log("action=reject", 1, wait));
-    assert!(pf.maillog().contains("milter-reject: END-OF-MESSAGE"));
+    // Postfix writes its log through postlogd, after the SMTP reply: wait.
+    assert!(
+        wait_until(wait, || pf
+            .maillog()
+            .contains("milter-reject: END-OF-MESSAGE")),
+        "{}",
+        pf.maillog()
+    );
     // Ham still passes.
     assert_eq!(send(port, "ham2@example.test", &ham_bytes).0, 250);
     let m = pf
@@ -595,9 +602,11 @@ fn postfix_milter_tags_rejects_holds_and_fails_open() {
         .delivered("ham3@example.test", wait)
         .expect("delivered without milter");
     assert!(fields(&m, "X-Spam-Flag").is_empty());
+    let refused = format!("connect to Milter service {maddr}");
     assert!(
+        wait_until(wait, || pf.maillog().contains(&refused)),
+        "{}",
         pf.maillog()
-            .contains(&format!("connect to Milter service {maddr}"))
     );
 }
 
