@@ -547,3 +547,110 @@ fn export_probability_and_errors() {
         .expect("run");
     assert_eq!(out.status.code(), Some(3));
 }
+
+/// A database led by imported counts scores a message by the tokens the
+/// import brought only, says so in --explain, and keeps that record
+/// through --export-db / --import-db; once fumi has trained --young-below
+/// messages of each class itself, every token counts again.
+#[test]
+fn imported_database_ignores_unseen_tokens() {
+    let (home, _, _) = common::trained_home();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (spam_txt, clean_txt) = (dir.path().join("s.txt"), dir.path().join("c.txt"));
+    for (class, path) in [("spam", &spam_txt), ("clean", &clean_txt)] {
+        ok(
+            fumi_in(home.path())
+                .arg(format!("--export-{class}"))
+                .arg(path)
+                .output()
+                .expect("run"),
+            "export",
+        );
+    }
+    let imported = dir.path().join("imported");
+    for (flag, path) in [("--import-spam", &spam_txt), ("--import-clean", &clean_txt)] {
+        ok(
+            fumi_in(&imported)
+                .arg(flag)
+                .arg(path)
+                .output()
+                .expect("run"),
+            "import",
+        );
+    }
+    let st = status(&imported);
+    assert_eq!(st["imported_spam_messages"], st["spam_messages"]);
+    assert_eq!(st["imported_clean_messages"], st["clean_messages"]);
+    assert!(!status(home.path()).contains_key("imported_spam_messages"));
+
+    // A message with words both databases know and one neither has seen.
+    let msg = b"From: offers@example.com\nSubject: free money\n\n\
+        Click here for free money, the best offer today. zqxjvbwkunseenword\n";
+    let explain = |h: &Path, extra: &[&str]| {
+        let out = ok(
+            run_with_input(fumi_in(h).arg("--explain").args(extra), msg),
+            "explain",
+        );
+        String::from_utf8(out.stdout).expect("utf8")
+    };
+    let unseen = |text: &str| text.lines().any(|l| l.ends_with("\tzqxjvbwkunseenword"));
+    let e = explain(&imported, &[]);
+    assert!(
+        e.lines()
+            .next()
+            .is_some_and(|l| l.ends_with("(imported database: unseen tokens ignored)")),
+        "{e}"
+    );
+    assert!(!unseen(&e), "{e}");
+    let clues: Vec<Vec<&str>> = e.lines().skip(2).map(|l| l.split('\t').collect()).collect();
+    assert!(!clues.is_empty(), "{e}");
+    assert!(
+        clues
+            .iter()
+            .all(|f| f.len() == 5 && (f[1], f[2]) != ("0", "0")),
+        "every clue was seen: {e}"
+    );
+    // The native database counts the unseen token (at x).
+    let native = explain(home.path(), &[]);
+    assert!(!native.contains("imported database"), "{native}");
+    assert!(unseen(&native), "{native}");
+
+    // The record survives a dump and restore.
+    let dump = dir.path().join("db.fumi");
+    ok(
+        fumi_in(&imported)
+            .arg("--export-db")
+            .arg(&dump)
+            .output()
+            .expect("run"),
+        "export-db",
+    );
+    let restored = dir.path().join("restored");
+    ok(
+        fumi_in(&restored)
+            .arg("--import-db")
+            .arg(&dump)
+            .output()
+            .expect("run"),
+        "import-db",
+    );
+    assert_eq!(
+        status(&restored)["imported_spam_messages"],
+        st["imported_spam_messages"]
+    );
+    assert!(explain(&restored, &[]).contains("imported database"));
+
+    // Native training ends it: one message of each class trained by fumi
+    // is enough with --young-below 1, none is with the default.
+    let (spam, ham) = training_sets();
+    for (flag, f) in [("--add-spam", &spam[0]), ("--add-clean", &ham[0])] {
+        ok(
+            fumi_in(&imported).arg(flag).arg(f).output().expect("run"),
+            "train",
+        );
+    }
+    assert!(explain(&imported, &[]).contains("imported database"));
+    let grown = explain(&imported, &["--young-below", "1"]);
+    assert!(!grown.contains("imported database"), "{grown}");
+    assert!(unseen(&grown), "{grown}");
+}

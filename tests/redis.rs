@@ -500,6 +500,67 @@ fn lmdb_and_redis_give_identical_scores() {
     );
 }
 
+/// An import into Redis is recorded as on LMDB (the imported message
+/// counts), scores the same (only the tokens the import brought count) and
+/// keeps its record through --copy-db-to.
+#[test]
+fn imports_are_recorded_on_redis_as_on_lmdb() {
+    let Some(server) = Server::start() else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("dir");
+    let native = dir.path().join("native");
+    let (train_spam, test_spam) = halves("spam");
+    let (train_ham, test_ham) = halves("ham");
+    ok(run(on_lmdb(&native).arg("--add-spam").args(&train_spam)));
+    ok(run(on_lmdb(&native).arg("--add-clean").args(&train_ham)));
+    let (spam_txt, clean_txt) = (dir.path().join("s.txt"), dir.path().join("c.txt"));
+    ok(run(on_lmdb(&native).arg("--export-spam").arg(&spam_txt)));
+    ok(run(on_lmdb(&native).arg("--export-clean").arg(&clean_txt)));
+    let lmdb = dir.path().join("imported");
+    let stores: [&dyn Fn() -> Command; 2] = [&|| on_lmdb(&lmdb), &|| on_redis(&server, "imp")];
+    for store in stores {
+        ok(run(store().arg("--import-spam").arg(&spam_txt)));
+        ok(run(store().arg("--import-clean").arg(&clean_txt)));
+    }
+    let (l, r) = (status(on_lmdb(&lmdb)), status(on_redis(&server, "imp")));
+    for k in [
+        "spam_messages",
+        "clean_messages",
+        "imported_spam_messages",
+        "imported_clean_messages",
+        "tokens",
+    ] {
+        assert_eq!(l.get(k), r.get(k), "{k}");
+    }
+    assert_eq!(l["imported_spam_messages"], train_spam.len().to_string());
+    let test: Vec<PathBuf> = test_spam.iter().chain(&test_ham).cloned().collect();
+    let lmdb_scan = scan(on_lmdb(&lmdb), &test);
+    assert_eq!(lmdb_scan, scan(on_redis(&server, "imp"), &test));
+    assert_ne!(lmdb_scan, scan(on_lmdb(&native), &test));
+    // One message at a time (a lookup each) agrees with the batch.
+    let one = scan(on_redis(&server, "imp"), &test[..1]);
+    assert_eq!(Some(one.trim_end()), lmdb_scan.lines().next());
+    // Training on Redis keeps the record.
+    ok(run(on_redis(&server, "imp")
+        .arg("--add-spam")
+        .arg(&test_spam[0])));
+    let r2 = status(on_redis(&server, "imp"));
+    assert_eq!(r2["imported_spam_messages"], r["imported_spam_messages"]);
+    assert_eq!(r2["spam_messages"], (train_spam.len() + 1).to_string());
+    let back = dir.path().join("back");
+    ok(run(on_redis(&server, "imp").arg("--copy-db-to").arg(&back)));
+    let b = status(on_lmdb(&back));
+    for k in [
+        "spam_messages",
+        "clean_messages",
+        "imported_spam_messages",
+        "imported_clean_messages",
+    ] {
+        assert_eq!(b[k], r2[k], "{k}");
+    }
+}
+
 #[test]
 fn expiry_by_age_on_redis() {
     let Some(server) = Server::start() else {

@@ -16,7 +16,7 @@ complete -c fumi -l robs -d 'Robinson\'s s, the strength of the prior (default 0
 complete -c fumi -l robx -d 'Robinson\'s x, the probability of an unknown token (default 0.46)' -r
 complete -c fumi -l min-dev -d 'Ignore tokens with |f(w) - 0.5| below this (default 0.25)' -r
 complete -c fumi -l min-dev-above -d 'Apply --min-dev only to messages with more than N distinct tokens; 0: to all (default 600)' -r
-complete -c fumi -l young-below -d 'Young database: until it holds N spam and N clean messages, --robs is at least 0.3 and --min-dev is off; 0: never (default 400)' -r
+complete -c fumi -l young-below -d 'Young database: until it holds N spam and N clean messages, --robs is at least 0.3 and --min-dev is off; after an import, until fumi has trained N of each itself, only tokens the database has seen count; 0: never (default 400)' -r
 complete -c fumi -l max-clues -d 'Use at most N clues (0: all)' -r
 complete -c fumi -l max-message-size -d 'Bytes of a message read for scoring and training (the rest passes through unread)' -r
 complete -c fumi -l max-part-size -d 'Bytes of decoded text read from each MIME part' -r

@@ -143,7 +143,7 @@ pub struct Args {
     /// Apply --min-dev only to messages with more than N distinct tokens; 0: to all (default 600)
     #[arg(long, value_name = "N", help_heading = "Scoring")]
     pub min_dev_above: Option<usize>,
-    /// Young database: until it holds N spam and N clean messages, --robs is at least 0.3 and --min-dev is off; 0: never (default 400)
+    /// Young database: until it holds N spam and N clean messages, --robs is at least 0.3 and --min-dev is off; after an import, until fumi has trained N of each itself, only tokens the database has seen count; 0: never (default 400)
     #[arg(long, value_name = "N", help_heading = "Scoring")]
     pub young_below: Option<u64>,
     /// Use at most N clues (0: all)

@@ -157,7 +157,9 @@ fn store_import(
             (k.clone(), c)
         })
         .collect();
-    db.restore_counts(&counts, imported.messages)?;
+    // Recorded as imported: until fumi has trained enough messages itself,
+    // scoring ignores the tokens the import did not bring (score::Params).
+    db.restore_counts(&counts, imported.messages.as_imported())?;
     let dropped: Vec<String> = imported
         .dropped
         .iter()

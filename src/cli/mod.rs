@@ -1148,12 +1148,17 @@ fn explain(out: &mut dyn Write, name: &str, o: &Outcome, tokens: &TokenSet) -> i
     let keys: Vec<&[u8]> = tokens.iter().map(|(k, _)| k).collect();
     writeln!(
         out,
-        "# {name}\t{}\t{}\t{} clues of {} tokens{}",
+        "# {name}\t{}\t{}\t{} clues of {} tokens{}{}",
         crate::score::format_probability(o.probability),
         o.verdict.name(),
         o.clues.len(),
         keys.len(),
-        if o.young { " (young database)" } else { "" }
+        if o.young { " (young database)" } else { "" },
+        if o.seen_only {
+            " (imported database: unseen tokens ignored)"
+        } else {
+            ""
+        }
     )?;
     writeln!(out, "# f(w)\tspam\tclean\tcategory\ttoken")?;
     let mut clues = o.clues.clone();

@@ -7,6 +7,7 @@
 //! fumi-db-dump 1
 //! tokenizer fumi-tok-1;ja=ipadic;case=fold;pairs=off
 //! messages SPAM CLEAN
+//! imported SPAM CLEAN                        of those, imported from another filter (only if any)
 //! t CATEGORY TOKEN SPAM CLEAN YYYY-MM-DD     one per token, in key order
 //! d DIGEST CLASS YYYY-MM-DD                  one per trained message (hex digest, spam|clean)
 //! end TOKENS DIGESTS
@@ -78,6 +79,10 @@ pub fn write(dump: &Dump, out: &mut dyn Write) -> Result<(), Error> {
         "messages {} {}",
         dump.messages.spam, dump.messages.clean
     )?;
+    let m = dump.messages;
+    if m.imported_spam + m.imported_clean > 0 {
+        writeln!(out, "imported {} {}", m.imported_spam, m.imported_clean)?;
+    }
     for (key, c) in &dump.tokens {
         let Some((&id, token)) = key.split_first() else {
             continue;
@@ -171,10 +176,12 @@ pub fn read(data: &[u8]) -> Result<Dump, ParseError> {
                 dump.tokenizer = Some(String::from_utf8_lossy(&t).into_owned());
             }
             [b"messages", s, c] => {
-                dump.messages = Totals {
-                    spam: num(s, n, "count")?,
-                    clean: num(c, n, "count")?,
-                };
+                dump.messages.spam = num(s, n, "count")?;
+                dump.messages.clean = num(c, n, "count")?;
+            }
+            [b"imported", s, c] => {
+                dump.messages.imported_spam = num(s, n, "count")?;
+                dump.messages.imported_clean = num(c, n, "count")?;
             }
             [b"t", cat, tok, s, c, d] => {
                 let cat = std::str::from_utf8(cat).unwrap_or("");
@@ -241,7 +248,7 @@ mod tests {
         raw.extend_from_slice(b"\xff odd");
         Dump {
             tokenizer: Some("fumi-tok-1;ja=ipadic;case=fold;pairs=off".into()),
-            messages: Totals { spam: 3, clean: 4 },
+            messages: Totals::new(3, 4),
             tokens: vec![
                 (
                     make_key(Category::Body, "free"),
@@ -284,6 +291,25 @@ mod tests {
         let text = String::from_utf8(buf).expect("utf8");
         assert!(text.contains("\nt header x-priority:3%20(normal) 1 0 2026-11-27\n"));
         assert!(text.contains("\nt #200 %FF%20odd 0 2 2000-01-02\n"));
+    }
+
+    /// The imported share of the message counts survives a dump and is
+    /// written only when there is one.
+    #[test]
+    fn imported_counts_round_trip() {
+        let mut d = sample();
+        let mut buf = Vec::new();
+        write(&d, &mut buf).expect("write");
+        assert!(!String::from_utf8_lossy(&buf).contains("\nimported "));
+        d.messages = Totals::new(30, 40).plus(Totals::new(20, 25).as_imported());
+        let mut buf = Vec::new();
+        write(&d, &mut buf).expect("write");
+        let text = String::from_utf8_lossy(&buf).into_owned();
+        assert!(
+            text.contains("\nmessages 50 65\nimported 20 25\n"),
+            "{text}"
+        );
+        assert_eq!(read(&buf).expect("read"), d);
     }
 
     #[test]

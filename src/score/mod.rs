@@ -89,6 +89,9 @@ pub struct Params {
     /// [`YOUNG_STRENGTH`] and `min_dev` is off, so that the few messages
     /// it knows do not decide alone.
     pub young_below: u64,
+    /// Only tokens the database has counts for are clues (set by
+    /// [`Params::in_effect`] for a database led by imported counts).
+    pub seen_only: bool,
     /// Spam if the probability is above this.
     pub spam_cutoff: f64,
     /// Clean only at or below this; between the cutoffs the verdict is
@@ -106,6 +109,7 @@ impl Default for Params {
             min_dev_above: 600,
             max_clues: 0,
             young_below: 400,
+            seen_only: false,
             spam_cutoff: DEFAULT_SPAM_CUTOFF,
             ham_cutoff: None,
         }
@@ -119,18 +123,32 @@ impl Params {
         totals.spam.min(totals.clean) < self.young_below
     }
 
+    /// Whether a database with these totals is led by imported counts:
+    /// something was imported from another filter and fumi itself has
+    /// trained fewer than [`Params::young_below`] messages of a class. The
+    /// other filter tokenized differently, so most of fumi's tokens are
+    /// unknown to it: they say nothing about the message, yet as clues at
+    /// x they would pull every message towards clean.
+    pub fn import_led(&self, totals: Totals) -> bool {
+        let (spam, clean) = totals.native();
+        totals.imported_spam + totals.imported_clean > 0 && spam.min(clean) < self.young_below
+    }
+
     /// The parameters in effect for a database with these totals: while
-    /// it is young, s is at least [`YOUNG_STRENGTH`] and `min_dev` is off.
+    /// it is young, s is at least [`YOUNG_STRENGTH`] and `min_dev` is off;
+    /// while it is led by imported counts, only tokens it has seen count.
     pub fn in_effect(&self, totals: Totals) -> Cow<'_, Params> {
-        if self.young(totals) {
-            Cow::Owned(Params {
-                strength: self.strength.max(YOUNG_STRENGTH),
-                min_dev: 0.0,
-                ..self.clone()
-            })
-        } else {
-            Cow::Borrowed(self)
+        let (young, imported) = (self.young(totals), self.import_led(totals));
+        if !young && !imported {
+            return Cow::Borrowed(self);
         }
+        let mut p = self.clone();
+        if young {
+            p.strength = p.strength.max(YOUNG_STRENGTH);
+            p.min_dev = 0.0;
+        }
+        p.seen_only |= imported;
+        Cow::Owned(p)
     }
 }
 
@@ -171,6 +189,9 @@ pub struct Outcome {
     pub clues: Vec<Clue>,
     /// Scored with the young database's parameters ([`Params::young`]).
     pub young: bool,
+    /// Scored by the tokens the database has seen only
+    /// ([`Params::import_led`]).
+    pub seen_only: bool,
 }
 
 /// Robinson's f(w) with `p`'s s and x as they are (callers pass
@@ -329,6 +350,9 @@ pub fn score(counts: &[TokenCounts], totals: Totals, p: &Params) -> Outcome {
             } else {
                 0.0
             };
+            if p.seen_only {
+                clues.retain(|c| c.counts.spam > 0 || c.counts.clean > 0);
+            }
             select(&mut clues, min_dev, p.max_clues);
         }
     }
@@ -339,6 +363,7 @@ pub fn score(counts: &[TokenCounts], totals: Totals, p: &Params) -> Outcome {
         verdict: verdict(probability, p),
         clues,
         young: p.young(totals),
+        seen_only: p.seen_only,
     }
 }
 
@@ -437,10 +462,7 @@ mod tests {
 
     #[test]
     fn robinson_f_behaves() {
-        let t = Totals {
-            spam: 100,
-            clean: 100,
-        };
+        let t = Totals::new(100, 100);
         let p = Params::default();
         assert_eq!(robinson_f(tc(0, 0), t, &p), p.prior);
         assert!(robinson_f(tc(50, 0), t, &p) > 0.99);
@@ -522,10 +544,7 @@ mod tests {
 
     #[test]
     fn score_and_verdicts() {
-        let t = Totals {
-            spam: 10,
-            clean: 10,
-        };
+        let t = Totals::new(10, 10);
         let mut p = Params {
             min_dev: 0.1,
             min_dev_above: 0,
@@ -550,10 +569,7 @@ mod tests {
     /// one its strong clues only.
     #[test]
     fn min_dev_only_above_the_token_count() {
-        let t = Totals {
-            spam: 100,
-            clean: 100,
-        };
+        let t = Totals::new(100, 100);
         let p = Params {
             min_dev: 0.25,
             min_dev_above: 4,
@@ -588,14 +604,8 @@ mod tests {
             young_below: 50,
             ..Params::default()
         };
-        let young = Totals {
-            spam: 49,
-            clean: 500,
-        };
-        let grown = Totals {
-            spam: 50,
-            clean: 500,
-        };
+        let young = Totals::new(49, 500);
+        let grown = Totals::new(50, 500);
         assert!(p.young(young) && !p.young(grown));
         let (py, pg) = (p.in_effect(young), p.in_effect(grown));
         assert_eq!((py.strength, py.min_dev), (YOUNG_STRENGTH, 0.0));
@@ -624,5 +634,49 @@ mod tests {
             ..p
         };
         assert!(!never.young(Totals::default()));
+    }
+
+    /// A database led by imported counts (something imported, fewer than
+    /// young_below messages of a class trained natively) scores by the
+    /// tokens it has seen only; it is not young for that.
+    #[test]
+    fn imported_database_counts_seen_tokens_only() {
+        let p = Params {
+            young_below: 50,
+            min_dev: 0.0,
+            ..Params::default()
+        };
+        let imported = Totals::new(1000, 2000).as_imported();
+        let some_native = imported.plus(Totals::new(49, 500));
+        let enough_native = imported.plus(Totals::new(50, 50));
+        assert_eq!(some_native.native(), (49, 500));
+        for (t, led) in [
+            (imported, true),
+            (some_native, true),
+            (enough_native, false),
+            (Totals::new(1000, 2000), false),
+        ] {
+            assert_eq!(p.import_led(t), led, "{t:?}");
+            assert_eq!(p.in_effect(t).seen_only, led, "{t:?}");
+            assert!(!p.young(t));
+        }
+        // The unseen token is a clue (at x) only once the import no longer
+        // leads.
+        let counts = [tc(400, 10), tc(0, 0), tc(30, 900)];
+        let led = score(&counts, imported, &p);
+        assert!(led.seen_only && !led.young);
+        assert_eq!(
+            led.clues.iter().map(|c| c.index).collect::<Vec<_>>(),
+            [0, 2]
+        );
+        let grown = score(&counts, enough_native, &p);
+        assert!(!grown.seen_only);
+        assert_eq!(grown.clues.len(), 3);
+        // 0 means never.
+        let never = Params {
+            young_below: 0,
+            ..p
+        };
+        assert!(!never.import_led(imported));
     }
 }

@@ -332,6 +332,8 @@ impl Lmdb {
         Ok(Totals {
             spam: self.meta_u64(txn, b"spam_messages")?,
             clean: self.meta_u64(txn, b"clean_messages")?,
+            imported_spam: self.meta_u64(txn, b"imported_spam_messages")?,
+            imported_clean: self.meta_u64(txn, b"imported_clean_messages")?,
         })
     }
 
@@ -339,6 +341,15 @@ impl Lmdb {
         self.meta.put(w, b"spam_messages", &t.spam.to_le_bytes())?;
         self.meta
             .put(w, b"clean_messages", &t.clean.to_le_bytes())?;
+        // Only databases that were ever imported into carry these.
+        for (key, n) in [
+            (&b"imported_spam_messages"[..], t.imported_spam),
+            (&b"imported_clean_messages"[..], t.imported_clean),
+        ] {
+            if n > 0 || self.meta.get(w, key)?.is_some() {
+                self.meta.put(w, key, &n.to_le_bytes())?;
+            }
+        }
         Ok(())
     }
 
@@ -439,9 +450,7 @@ impl Lmdb {
             encode_counts(next, &mut buf);
             self.tokens.put(w, key, &buf)?;
         }
-        let mut t = self.totals_in(w)?;
-        t.spam += messages.spam;
-        t.clean += messages.clean;
+        let t = self.totals_in(w)?.plus(messages);
         self.put_totals(w, t)
     }
 
@@ -693,9 +702,7 @@ impl Store for Lmdb {
                 e.1 += *c as i64;
             }
             self.apply_deltas(w, deltas)?;
-            let mut t = self.totals_in(w)?;
-            t.spam += messages.spam;
-            t.clean += messages.clean;
+            let t = self.totals_in(w)?.plus(messages);
             self.put_totals(w, t)?;
             Ok(())
         })
@@ -810,9 +817,8 @@ impl Store for Lmdb {
                 .get(r, b"tokenizer")?
                 .map(|v| String::from_utf8_lossy(v).into_owned())
                 .unwrap_or_else(|| "-".into());
-            Ok(vec![
-                ("spam_messages".into(), t.spam.to_string()),
-                ("clean_messages".into(), t.clean.to_string()),
+            let mut v = t.status();
+            v.extend([
                 ("tokens".into(), self.tokens.len(r)?.to_string()),
                 ("trained_digests".into(), self.trained.len(r)?.to_string()),
                 (
@@ -830,7 +836,8 @@ impl Store for Lmdb {
                     "read_only".into(),
                     if self.read_only { "yes" } else { "no" }.into(),
                 ),
-            ])
+            ]);
+            Ok(v)
         })
     }
 
@@ -886,13 +893,13 @@ mod tests {
         assert_eq!(r.learned, 1);
         let r = db.train(&[op(Action::Add(Class::Spam))]).expect("again");
         assert_eq!(r.unchanged, 1);
-        assert_eq!(db.totals().expect("totals"), Totals { spam: 1, clean: 0 });
+        assert_eq!(db.totals().expect("totals"), Totals::new(1, 0));
         let (_, c) = db.lookup(&[&a, &b]).expect("lookup");
         assert_eq!((c[0].spam, c[1].spam), (1, 2));
         let r = db.train(&[op(Action::Add(Class::Clean))]).expect("move");
         assert_eq!(r.moved, 1);
         let (t, c) = db.lookup(&[&a, &b]).expect("lookup");
-        assert_eq!(t, Totals { spam: 0, clean: 1 });
+        assert_eq!(t, Totals::new(0, 1));
         assert_eq!((c[0].spam, c[0].clean, c[1].clean), (0, 1, 2));
         let r = db
             .train(&[op(Action::Sub(Class::Spam))])
@@ -910,6 +917,56 @@ mod tests {
     /// the current counts run), interleaved keys (so cursor writes insert
     /// between existing keys and split pages) and an unlearning that
     /// deletes keys: the table must hold exactly what the sums say.
+    /// Imported message counts add up with further imports, survive
+    /// training and reach lookups, snapshots and the status.
+    #[test]
+    fn imported_message_counts_persist() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let db = Lmdb::open(dir.path(), Mode::Create).expect("open");
+        let k = key("hello");
+        db.add_counts(&[(k.clone(), 3, 1)], Totals::new(3, 0).as_imported())
+            .expect("import spam");
+        db.restore_counts(
+            &[(
+                k.clone(),
+                TokenCounts {
+                    spam: 0,
+                    clean: 2,
+                    day: 1,
+                },
+            )],
+            Totals::new(0, 5).as_imported(),
+        )
+        .expect("import clean");
+        let imported = Totals::new(3, 5).as_imported();
+        assert_eq!(db.totals().expect("totals"), imported);
+        let op = TrainOp {
+            digest: [1; 16],
+            action: Action::Add(Class::Spam),
+            tokens: vec![(k.as_slice(), 1)],
+        };
+        db.train(&[op]).expect("train");
+        let want = imported.plus(Totals::new(1, 0));
+        assert_eq!(db.lookup(&[&k]).expect("lookup").0, want);
+        assert_eq!(db.snapshot().expect("snapshot").0, want);
+        let st = db.status().expect("status");
+        assert!(st.contains(&("imported_spam_messages".into(), "3".into())));
+        assert!(st.contains(&("imported_clean_messages".into(), "5".into())));
+        // A database never imported into shows no such lines.
+        let dir2 = tempfile::tempdir().expect("tempdir");
+        let plain = Lmdb::open(dir2.path(), Mode::Create).expect("open");
+        plain
+            .add_counts(&[(k, 1, 0)], Totals::new(1, 0))
+            .expect("add");
+        assert!(
+            plain
+                .status()
+                .expect("status")
+                .iter()
+                .all(|(k, _)| !k.starts_with("imported"))
+        );
+    }
+
     #[test]
     fn batches_merge_into_the_table() {
         let dir = tempfile::tempdir().expect("tempdir");
@@ -957,7 +1014,7 @@ mod tests {
         .expect("iterate");
         assert_eq!(got.len(), want.len());
         assert!(got == want, "table differs from the sums");
-        assert_eq!(db.totals().expect("totals"), Totals { spam: 1, clean: 2 });
+        assert_eq!(db.totals().expect("totals"), Totals::new(1, 2));
     }
 
     /// Big batches are summed in two halves and merged: the result must be

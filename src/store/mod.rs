@@ -52,6 +52,70 @@ impl TokenCounts {
 pub struct Totals {
     pub spam: u64,
     pub clean: u64,
+    /// Of these, how many came with counts imported from another filter
+    /// (`--import-spam`/`--import-clean`/`--import-bogofilter`): their
+    /// tokens are the other filter's, so most of fumi's own are missing.
+    pub imported_spam: u64,
+    pub imported_clean: u64,
+}
+
+impl Totals {
+    /// Message counts with nothing imported.
+    pub fn new(spam: u64, clean: u64) -> Totals {
+        Totals {
+            spam,
+            clean,
+            ..Totals::default()
+        }
+    }
+
+    /// Messages of each class trained by fumi itself: the totals less the
+    /// imported ones.
+    pub fn native(&self) -> (u64, u64) {
+        (
+            self.spam.saturating_sub(self.imported_spam),
+            self.clean.saturating_sub(self.imported_clean),
+        )
+    }
+
+    /// These message counts, all of them imported.
+    pub fn as_imported(self) -> Totals {
+        Totals {
+            imported_spam: self.spam,
+            imported_clean: self.clean,
+            ..self
+        }
+    }
+
+    /// `--show-db-status` lines: the message counts, and the imported
+    /// ones when there are any.
+    pub fn status(&self) -> Vec<(String, String)> {
+        let mut v = vec![
+            ("spam_messages".into(), self.spam.to_string()),
+            ("clean_messages".into(), self.clean.to_string()),
+        ];
+        if self.imported_spam + self.imported_clean > 0 {
+            v.push((
+                "imported_spam_messages".into(),
+                self.imported_spam.to_string(),
+            ));
+            v.push((
+                "imported_clean_messages".into(),
+                self.imported_clean.to_string(),
+            ));
+        }
+        v
+    }
+
+    /// The sum of two sets of message counts.
+    pub fn plus(self, o: Totals) -> Totals {
+        Totals {
+            spam: self.spam + o.spam,
+            clean: self.clean + o.clean,
+            imported_spam: self.imported_spam + o.imported_spam,
+            imported_clean: self.imported_clean + o.imported_clean,
+        }
+    }
 }
 
 /// A message's identity for training: its digest.

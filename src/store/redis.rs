@@ -363,12 +363,13 @@ redis.call('HSET', KEYS[3], 'spam_messages', string.format('%d', tot.s),
 return report
 "#;
 
-/// KEYS: tokens, meta. ARGV: day, spam messages, clean messages, then
-/// triples of token, spam count, clean count. Raw counts for imports.
+/// KEYS: tokens, meta. ARGV: day, spam messages, clean messages, imported
+/// spam messages, imported clean messages, then triples of token, spam
+/// count, clean count. Raw counts for imports.
 const LUA_COUNTS: &str = r#"
 local day = tonumber(ARGV[1])
 local deltas = {}
-for j = 4, #ARGV, 3 do
+for j = 6, #ARGV, 3 do
   local t = ARGV[j]
   local d = deltas[t]
   if not d then d = { 0, 0 }; deltas[t] = d end
@@ -381,6 +382,11 @@ local ms, mc = tonumber(ARGV[2]), tonumber(ARGV[3])
 if ms ~= 0 or mc ~= 0 then
   redis.call('HINCRBY', KEYS[2], 'spam_messages', ms)
   redis.call('HINCRBY', KEYS[2], 'clean_messages', mc)
+end
+local is, ic = tonumber(ARGV[4]), tonumber(ARGV[5])
+if is ~= 0 or ic ~= 0 then
+  redis.call('HINCRBY', KEYS[2], 'imported_spam_messages', is)
+  redis.call('HINCRBY', KEYS[2], 'imported_clean_messages', ic)
 end
 return 1
 "#;
@@ -418,12 +424,31 @@ end
 return dropped
 "#;
 
-/// KEYS: tokens, meta. ARGV: token fields. Returns {{spam messages, clean
-/// messages}, {value of each token}}: a lookup in one command, for Redis
+/// KEYS: tokens, meta. ARGV: token fields. Returns {{the [`TOTALS`]
+/// fields}, {value of each token}}: a lookup in one command, for Redis
 /// Cluster, where MULTI/EXEC pipelines are not available.
 const LUA_LOOKUP: &str = r#"
-return { redis.call('HMGET', KEYS[2], 'spam_messages', 'clean_messages'), each('HMGET', KEYS[1], ARGV) }
+return { redis.call('HMGET', KEYS[2], 'spam_messages', 'clean_messages', 'imported_spam_messages', 'imported_clean_messages'), each('HMGET', KEYS[1], ARGV) }
 "#;
+
+/// The meta fields that make up [`Totals`], in [`totals_from`]'s order.
+const TOTALS: [&str; 4] = [
+    "spam_messages",
+    "clean_messages",
+    "imported_spam_messages",
+    "imported_clean_messages",
+];
+
+/// Totals from the values of the [`TOTALS`] fields (missing ones: 0).
+fn totals_from(v: &[Option<String>]) -> Totals {
+    let n = |i: usize| meta_u64(v.get(i).unwrap_or(&None));
+    Totals {
+        spam: n(0),
+        clean: n(1),
+        imported_spam: n(2),
+        imported_clean: n(3),
+    }
+}
 
 fn conv<T: FromRedisValue>(v: Value) -> std::result::Result<T, RedisError> {
     Ok(::redis::from_redis_value(v)?)
@@ -851,14 +876,10 @@ impl Redis {
         let v: Vec<Option<String>> = self.with(|c| {
             ::redis::cmd("HMGET")
                 .arg(&self.meta)
-                .arg("spam_messages")
-                .arg("clean_messages")
+                .arg(&TOTALS[..])
                 .query(c)
         })?;
-        Ok(Totals {
-            spam: meta_u64(v.first().unwrap_or(&None)),
-            clean: meta_u64(v.get(1).unwrap_or(&None)),
-        })
+        Ok(totals_from(&v))
     }
 }
 
@@ -889,11 +910,7 @@ impl Store for Redis {
         } else {
             self.with(|c| {
                 let mut p = ::redis::pipe();
-                p.atomic()
-                    .cmd("HMGET")
-                    .arg(&self.meta)
-                    .arg("spam_messages")
-                    .arg("clean_messages");
+                p.atomic().cmd("HMGET").arg(&self.meta).arg(&TOTALS[..]);
                 p.cmd("HMGET").arg(&self.tokens);
                 for k in keys {
                     p.arg(*k);
@@ -901,10 +918,7 @@ impl Store for Redis {
                 p.query(c)
             })?
         };
-        let totals = Totals {
-            spam: meta_u64(meta.first().unwrap_or(&None)),
-            clean: meta_u64(meta.get(1).unwrap_or(&None)),
-        };
+        let totals = totals_from(&meta);
         if vals.len() != keys.len() {
             return Err(Error::Corrupt("short reply from Redis".into()));
         }
@@ -983,7 +997,11 @@ impl Store for Redis {
         for (i, ch) in chunks.iter().enumerate() {
             let mut c = self.evalsha(&self.counts_script, &[&self.tokens, &self.meta]);
             let m = if i == 0 { messages } else { Totals::default() };
-            c.arg(day).arg(m.spam).arg(m.clean);
+            c.arg(day)
+                .arg(m.spam)
+                .arg(m.clean)
+                .arg(m.imported_spam)
+                .arg(m.imported_clean);
             for (k, s, cl) in *ch {
                 c.arg(k.as_slice()).arg(*s).arg(*cl);
             }
@@ -1114,6 +1132,8 @@ impl Store for Redis {
         let fields = [
             "spam_messages",
             "clean_messages",
+            "imported_spam_messages",
+            "imported_clean_messages",
             "format",
             "tokenizer",
             "created",
@@ -1143,16 +1163,15 @@ impl Store for Redis {
             0 => "-".to_string(),
             d => day_to_date(d as u32),
         };
-        Ok(vec![
-            ("spam_messages".into(), meta_u64(&m(0)).to_string()),
-            ("clean_messages".into(), meta_u64(&m(1)).to_string()),
+        let mut v = totals_from(&meta).status();
+        v.extend([
             ("tokens".into(), tokens.to_string()),
             ("trained_digests".into(), trained.to_string()),
-            ("format_version".into(), meta_u64(&m(2)).to_string()),
-            ("tokenizer".into(), m(3).unwrap_or_else(|| "-".into())),
-            ("created".into(), day(4)),
-            ("last_trained".into(), day(5)),
-            ("last_expire".into(), day(6)),
+            ("format_version".into(), meta_u64(&m(4)).to_string()),
+            ("tokenizer".into(), m(5).unwrap_or_else(|| "-".into())),
+            ("created".into(), day(6)),
+            ("last_trained".into(), day(7)),
+            ("last_expire".into(), day(8)),
             ("db_url".into(), self.display.clone()),
             ("redis_prefix".into(), self.prefix.clone()),
             ("redis_version".into(), info_field(&info, "redis_version")),
@@ -1170,7 +1189,8 @@ impl Store for Redis {
                 },
             ),
             ("read_only".into(), "no".into()),
-        ])
+        ]);
+        Ok(v)
     }
 
     fn tokenizer_id(&self, current: &str) -> Result<String> {
