@@ -174,6 +174,8 @@ fn bsfilter_dumps_import() {
     let st = status(&home);
     assert_eq!(st["spam_messages"], spam.len().to_string());
     assert_eq!(st["clean_messages"], ham.len().to_string());
+    assert_eq!(st["imported_spam_messages"], st["spam_messages"]);
+    assert_eq!(st["imported_clean_messages"], st["clean_messages"]);
 
     // The documented mapping, computed independently from bsfilter's lines:
     // ASCII body tokens are folded to lower case, each language's counts are
@@ -366,6 +368,8 @@ fn bogofilter_dump_imports() {
     let st = status(&home);
     assert_eq!(st["spam_messages"], spam.len().to_string());
     assert_eq!(st["clean_messages"], ham.len().to_string());
+    assert_eq!(st["imported_spam_messages"], st["spam_messages"]);
+    assert_eq!(st["imported_clean_messages"], st["clean_messages"]);
     let db = ok(
         fumi_in(&home).arg("--export-db").output().expect("run"),
         "export-db",
@@ -556,17 +560,40 @@ fn export_probability_and_errors() {
 fn imported_database_ignores_unseen_tokens() {
     let (home, _, _) = common::trained_home();
     let dir = tempfile::tempdir().expect("tempdir");
+    // fumi's exports without their `# fumi` line read as bsfilter's: an
+    // import from another filter (fumi's own exports are not one).
     let (spam_txt, clean_txt) = (dir.path().join("s.txt"), dir.path().join("c.txt"));
     for (class, path) in [("spam", &spam_txt), ("clean", &clean_txt)] {
-        ok(
+        let out = ok(
             fumi_in(home.path())
                 .arg(format!("--export-{class}"))
-                .arg(path)
                 .output()
                 .expect("run"),
             "export",
         );
+        let text = String::from_utf8(out.stdout).expect("utf8");
+        assert!(text.starts_with("# fumi "));
+        let foreign: String = text.lines().skip(1).map(|l| format!("{l}\n")).collect();
+        std::fs::write(path, foreign).expect("write");
     }
+    let own = dir.path().join("own");
+    ok(
+        fumi_in(home.path())
+            .arg("--export-spam")
+            .arg(dir.path().join("own.txt"))
+            .output()
+            .expect("run"),
+        "export",
+    );
+    ok(
+        fumi_in(&own)
+            .arg("--import-spam")
+            .arg(dir.path().join("own.txt"))
+            .output()
+            .expect("run"),
+        "import own",
+    );
+    assert!(!status(&own).contains_key("imported_spam_messages"));
     let imported = dir.path().join("imported");
     for (flag, path) in [("--import-spam", &spam_txt), ("--import-clean", &clean_txt)] {
         ok(

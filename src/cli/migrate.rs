@@ -157,9 +157,7 @@ fn store_import(
             (k.clone(), c)
         })
         .collect();
-    // Recorded as imported: until fumi has trained enough messages itself,
-    // scoring ignores the tokens the import did not bring (score::Params).
-    db.restore_counts(&counts, imported.messages.as_imported())?;
+    db.restore_counts(&counts, imported.messages)?;
     let dropped: Vec<String> = imported
         .dropped
         .iter()

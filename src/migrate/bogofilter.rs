@@ -124,12 +124,15 @@ pub fn read(data: &[u8], fold_case: bool, today: u32) -> Result<Imported, ParseE
         }
     }
     out.cap_at_messages();
+    // bogofilter's tokens, not fumi's (score::Params::import_led).
+    out.messages = out.messages.as_imported();
     Ok(out)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::Totals;
     use crate::token::set::make_key;
 
     #[test]
@@ -138,7 +141,7 @@ mod tests {
             AND 2 0 20261127\nand 1 1 20250101\nsubj:DEBT 1 0 20261127\nrcvd:127.0.0.1 5 5 20261127\n\
             head:X-Mailer 0 3 20261127\n$700 0 1 20261127\nfrom:\xe5\xb8\x82\xe5\xb7\x9d 1 0 20261127\n";
         let imp = read(data, true, 1).expect("parse");
-        assert_eq!((imp.messages.spam, imp.messages.clean), (6, 5));
+        assert_eq!(imp.messages, Totals::new(6, 5).as_imported());
         let get = |cat, tok| imp.counts.get(&make_key(cat, tok)).copied();
         let and = get(Category::Body, "and").expect("and");
         assert_eq!((and.spam, and.clean), (3, 1));

@@ -184,6 +184,8 @@ pub fn read(data: &[u8], class: Class, fold_case: bool) -> Result<Imported, Pars
     }
     if !fumi {
         out.cap_at_messages();
+        // bsfilter's tokens, not fumi's (score::Params::import_led).
+        out.messages = out.messages.as_imported();
     }
     Ok(out)
 }
@@ -297,6 +299,7 @@ pub fn write_probabilities(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::Totals;
     use crate::token::set::make_key;
 
     #[test]
@@ -308,8 +311,8 @@ mod tests {
         let (ja, _, _) = encoding_rs::EUC_JP.encode("ja body 無料 2\nja .internal file_count 2\n");
         data.extend_from_slice(&ja);
         let imp = read(&data, Class::Spam, true).expect("parse");
-        assert_eq!(imp.messages.spam, 5);
-        assert_eq!(imp.messages.clean, 0);
+        // Recorded as imported: bsfilter's tokens are not fumi's.
+        assert_eq!(imp.messages, Totals::new(5, 0).as_imported());
         let get = |cat, tok| {
             imp.counts
                 .get(&make_key(cat, tok))
@@ -354,7 +357,8 @@ mod tests {
         let data = b"# fumi 0.1.0 --export-spam\nC .internal file_count 2\nC header x-priority:3%20(normal) 2\n\
             C email Bob@Example.com 1\nC #200 raw 1\n";
         let imp = read(data, Class::Spam, true).expect("parse");
-        assert_eq!(imp.messages.spam, 2);
+        // fumi's own tokens: not an import from another filter.
+        assert_eq!(imp.messages, Totals::new(2, 0));
         assert_eq!(
             imp.counts[&make_key(Category::Header, "x-priority:3 (normal)")].spam,
             2

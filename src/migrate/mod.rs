@@ -124,8 +124,7 @@ impl Imported {
         for (k, c) in other.counts {
             self.add(k, c.spam as u64, c.clean as u64, c.day);
         }
-        self.messages.spam += other.messages.spam;
-        self.messages.clean += other.messages.clean;
+        self.messages = self.messages.plus(other.messages);
         self.read += other.read;
         for (why, n) in other.dropped {
             *self.dropped.entry(why).or_insert(0) += n;
