@@ -8,8 +8,10 @@
 //! `pairs`, `keepcase`, `occurrences`, `noheadernames`, `noreceivedwords`.
 //! Without variants the default is measured. Each output line is one
 //! (variant, s, x, min_dev, clues) point: three 10-fold cross-validations,
-//! the harness's split, and the mean over ten harness splits (seeds
-//! `spambench-v1`, `s1` … `s9`). `TUNE_GRID=full` runs a grid;
+//! the harness's split, the mean over ten harness splits (seeds
+//! `spambench-v1`, `s1` … `s9`), and the mean over six online passes from
+//! an empty database (score, then learn; orders `spambench-v1`, `s1` … `s5`)
+//! with their false positives in all. `TUNE_GRID=full` runs a grid;
 //! `TUNE_GRID=options` runs the one point the fumi options give, e.g.
 //! `-- --robs 0.1 --min-dev 0.25 --min-dev-above 600`.
 
@@ -63,7 +65,7 @@ fn main() {
         ],
     };
     println!(
-        "{:<16} {:>5} {:>5} {:>5} {:>5} | {:>7} {:>7} {:>7} {:>7} {:>7} | {:>7} {:>7} | {:>7} {:>7}",
+        "{:<16} {:>5} {:>5} {:>5} {:>5} | {:>7} {:>7} {:>7} {:>7} {:>7} | {:>7} {:>7} | {:>7} {:>7} | {:>7} {:>5}",
         "variant",
         "s",
         "x",
@@ -77,7 +79,9 @@ fn main() {
         "split",
         "sp@.1%",
         "split10",
-        "10@.1%"
+        "10@.1%",
+        "online6",
+        "on-FP"
     );
     for v in variants {
         let mut engine = fumi::cli::engine(&cli);
@@ -126,8 +130,14 @@ fn main() {
                 .collect();
             let ten_auc = ten.iter().map(|m| m.one_minus_auc_pct).sum::<f64>() / 10.0;
             let ten_fnr = ten.iter().map(|m| m.fnr_at_fpr_01.0).sum::<f64>() / 10.0;
+            let online: Vec<eval::Metrics> = seeds[..6]
+                .iter()
+                .map(|seed| eval::metrics(&eval::online(&corpus, seed, false, &p)))
+                .collect();
+            let online_auc = online.iter().map(|m| m.one_minus_auc_pct).sum::<f64>() / 6.0;
+            let online_fp: usize = online.iter().map(|m| m.false_positives).sum();
             println!(
-                "{v:<16} {strength:>5} {prior:>5} {min_dev:>5} {max_clues:>5} | {:>7.4} {:>7.4} {:>7.4} {:>7.4} {:>6.2}% | {:>7.4} {:>6.2}% | {:>7.4} {:>6.2}%",
+                "{v:<16} {strength:>5} {prior:>5} {min_dev:>5} {max_clues:>5} | {:>7.4} {:>7.4} {:>7.4} {:>7.4} {:>6.2}% | {:>7.4} {:>6.2}% | {:>7.4} {:>6.2}% | {:>7.4} {:>5}",
                 cvs[0].one_minus_auc_pct,
                 cvs[1].one_minus_auc_pct,
                 cvs[2].one_minus_auc_pct,
@@ -136,7 +146,9 @@ fn main() {
                 sp.one_minus_auc_pct,
                 100.0 * sp.fnr_at_fpr_01.0,
                 ten_auc,
-                100.0 * ten_fnr
+                100.0 * ten_fnr,
+                online_auc,
+                online_fp
             );
         }
     }

@@ -65,7 +65,8 @@ pub const YOUNG_STRENGTH: f64 = 0.3;
 
 /// The share of Robinson's geometric-mean index in the `rf` figure: it
 /// orders the messages Fisher's test saturates on (measured: 1e-3 against
-/// 1e-9..1e-2 in README "Tuning"), and moves no figure by more than this.
+/// 0..0.1 in README "Tuning", with examples/tune.rs), and moves no figure
+/// by more than this.
 pub const TAIL_WEIGHT: f64 = 1e-3;
 
 /// Scoring parameters.
