@@ -913,10 +913,6 @@ mod tests {
         assert_eq!(n, 0, "tokens at zero are deleted");
     }
 
-    /// Batches small and large next to the table (so both ways of reading
-    /// the current counts run), interleaved keys (so cursor writes insert
-    /// between existing keys and split pages) and an unlearning that
-    /// deletes keys: the table must hold exactly what the sums say.
     /// Imported message counts add up with further imports, survive
     /// training and reach lookups, snapshots and the status.
     #[test]
@@ -967,6 +963,10 @@ mod tests {
         );
     }
 
+    /// Batches small and large next to the table (so both ways of reading
+    /// the current counts run), interleaved keys (so cursor writes insert
+    /// between existing keys and split pages) and an unlearning that
+    /// deletes keys: the table must hold exactly what the sums say.
     #[test]
     fn batches_merge_into_the_table() {
         let dir = tempfile::tempdir().expect("tempdir");
