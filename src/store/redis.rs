@@ -1129,11 +1129,8 @@ impl Store for Redis {
     }
 
     fn status(&self) -> Result<Vec<(String, String)>> {
-        let fields = [
-            "spam_messages",
-            "clean_messages",
-            "imported_spam_messages",
-            "imported_clean_messages",
+        // The TOTALS fields (0..4), then these (4..9).
+        let others = [
             "format",
             "tokenizer",
             "created",
@@ -1141,7 +1138,7 @@ impl Store for Redis {
             "last_expire",
         ];
         let mut hmget = ::redis::cmd("HMGET");
-        hmget.arg(&self.meta).arg(&fields[..]);
+        hmget.arg(&self.meta).arg(&TOTALS[..]).arg(&others[..]);
         let mut cmds = vec![
             hmget,
             ::redis::cmd("HLEN").arg(&self.tokens).clone(),
