@@ -37,6 +37,7 @@ impl Server {
         for _ in 0..5 {
             let dir = tempfile::tempdir().expect("tempdir");
             let port = free_port();
+            let log = dir.path().join("redis.log");
             let mut cmd = Command::new("redis-server");
             cmd.arg("--bind")
                 .arg("127.0.0.1")
@@ -47,7 +48,7 @@ impl Server {
                 .arg("--dir")
                 .arg(dir.path())
                 .arg("--logfile")
-                .arg(dir.path().join("redis.log"));
+                .arg(&log);
             cmd.arg("--port")
                 .arg(if plain_port { port } else { 0 }.to_string());
             for a in extra {
@@ -64,19 +65,31 @@ impl Server {
                 port,
                 _dir: dir,
             };
-            let deadline = Instant::now() + Duration::from_secs(10);
-            while Instant::now() < deadline {
-                if matches!(s.child.try_wait(), Ok(Some(_))) {
-                    break;
-                }
-                if TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                    return Some(s);
-                }
-                std::thread::sleep(Duration::from_millis(50));
+            if s.ready(&log, "Ready to accept connections") {
+                return Some(s);
             }
             s.stop();
         }
         panic!("redis-server did not start");
+    }
+
+    /// Waits until this server's own log says `line`. A server that lost
+    /// its port to another test exits instead (false, and the caller tries
+    /// another port): connecting to the port cannot tell the two apart,
+    /// since the other test's server answers there.
+    fn ready(&mut self, log: &Path, line: &str) -> bool {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if matches!(self.child.try_wait(), Ok(Some(_))) {
+                return false;
+            }
+            let said = std::fs::read_to_string(log).is_ok_and(|l| l.contains(line));
+            if said && TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        false
     }
 
     fn url(&self) -> String {
@@ -941,41 +954,44 @@ fn a_replica_serves_scoring() {
 
 /// A Redis Sentinel watching `primary` as `fumi-primary`.
 fn start_sentinel(primary: &Server) -> Server {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let port = free_port();
-    let conf = dir.path().join("sentinel.conf");
-    std::fs::write(
-        &conf,
-        format!(
-            "port {port}\nbind 127.0.0.1\ndir {}\nlogfile {}\n\
-             sentinel monitor fumi-primary 127.0.0.1 {} 1\n\
-             sentinel down-after-milliseconds fumi-primary 1000\n\
-             sentinel failover-timeout fumi-primary 5000\n",
-            dir.path().display(),
-            dir.path().join("sentinel.log").display(),
-            primary.port
-        ),
-    )
-    .expect("sentinel.conf");
-    let child = Command::new("redis-server")
-        .arg(&conf)
-        .arg("--sentinel")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start redis-server --sentinel");
-    let s = Server {
-        child,
-        port,
-        _dir: dir,
-    };
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "the sentinel did not start");
-        std::thread::sleep(Duration::from_millis(50));
+    for _ in 0..5 {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let port = free_port();
+        let conf = dir.path().join("sentinel.conf");
+        let log = dir.path().join("sentinel.log");
+        std::fs::write(
+            &conf,
+            format!(
+                "port {port}\nbind 127.0.0.1\ndir {}\nlogfile {}\n\
+                 sentinel monitor fumi-primary 127.0.0.1 {} 1\n\
+                 sentinel down-after-milliseconds fumi-primary 1000\n\
+                 sentinel failover-timeout fumi-primary 5000\n",
+                dir.path().display(),
+                log.display(),
+                primary.port
+            ),
+        )
+        .expect("sentinel.conf");
+        let child = Command::new("redis-server")
+            .arg(&conf)
+            .arg("--sentinel")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start redis-server --sentinel");
+        let mut s = Server {
+            child,
+            port,
+            _dir: dir,
+        };
+        // A sentinel never says "Ready to accept connections".
+        if s.ready(&log, "Sentinel ID is") {
+            return s;
+        }
+        s.stop();
     }
-    s
+    panic!("the sentinel did not start");
 }
 
 /// Polls `f` until it holds, for at most 30 s.
