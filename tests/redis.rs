@@ -34,27 +34,38 @@ impl Server {
         if !require_program("redis-server") {
             return None;
         }
+        Some(Self::launch(
+            "Ready to accept connections",
+            |dir, port, log| {
+                let mut cmd = Command::new("redis-server");
+                cmd.arg("--bind")
+                    .arg("127.0.0.1")
+                    .arg("--save")
+                    .arg("")
+                    .arg("--appendonly")
+                    .arg("no")
+                    .arg("--dir")
+                    .arg(dir)
+                    .arg("--logfile")
+                    .arg(log);
+                cmd.arg("--port")
+                    .arg(if plain_port { port } else { 0 }.to_string());
+                for a in extra {
+                    cmd.arg(a.replace("{port}", &port.to_string()));
+                }
+                cmd
+            },
+        ))
+    }
+
+    /// Runs the command `make(dir, port, log)` gives for a fresh directory
+    /// and a free port until the server starts (its log says `ready`).
+    fn launch(ready: &str, make: impl Fn(&Path, u16, &Path) -> Command) -> Server {
         for _ in 0..5 {
             let dir = tempfile::tempdir().expect("tempdir");
             let port = free_port();
             let log = dir.path().join("redis.log");
-            let mut cmd = Command::new("redis-server");
-            cmd.arg("--bind")
-                .arg("127.0.0.1")
-                .arg("--save")
-                .arg("")
-                .arg("--appendonly")
-                .arg("no")
-                .arg("--dir")
-                .arg(dir.path())
-                .arg("--logfile")
-                .arg(&log);
-            cmd.arg("--port")
-                .arg(if plain_port { port } else { 0 }.to_string());
-            for a in extra {
-                cmd.arg(a.replace("{port}", &port.to_string()));
-            }
-            let child = cmd
+            let child = make(dir.path(), port, &log)
                 .stdin(Stdio::null())
                 .stdout(Stdio::null())
                 .stderr(Stdio::null())
@@ -65,8 +76,8 @@ impl Server {
                 port,
                 _dir: dir,
             };
-            if s.ready(&log, "Ready to accept connections") {
-                return Some(s);
+            if s.ready(&log, ready) {
+                return s;
             }
             s.stop();
         }
@@ -954,11 +965,9 @@ fn a_replica_serves_scoring() {
 
 /// A Redis Sentinel watching `primary` as `fumi-primary`.
 fn start_sentinel(primary: &Server) -> Server {
-    for _ in 0..5 {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let port = free_port();
-        let conf = dir.path().join("sentinel.conf");
-        let log = dir.path().join("sentinel.log");
+    // A sentinel never says "Ready to accept connections".
+    Server::launch("Sentinel ID is", |dir, port, log| {
+        let conf = dir.join("sentinel.conf");
         std::fs::write(
             &conf,
             format!(
@@ -966,32 +975,16 @@ fn start_sentinel(primary: &Server) -> Server {
                  sentinel monitor fumi-primary 127.0.0.1 {} 1\n\
                  sentinel down-after-milliseconds fumi-primary 1000\n\
                  sentinel failover-timeout fumi-primary 5000\n",
-                dir.path().display(),
+                dir.display(),
                 log.display(),
                 primary.port
             ),
         )
         .expect("sentinel.conf");
-        let child = Command::new("redis-server")
-            .arg(&conf)
-            .arg("--sentinel")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start redis-server --sentinel");
-        let mut s = Server {
-            child,
-            port,
-            _dir: dir,
-        };
-        // A sentinel never says "Ready to accept connections".
-        if s.ready(&log, "Sentinel ID is") {
-            return s;
-        }
-        s.stop();
-    }
-    panic!("the sentinel did not start");
+        let mut cmd = Command::new("redis-server");
+        cmd.arg(&conf).arg("--sentinel");
+        cmd
+    })
 }
 
 /// Polls `f` until it holds, for at most 30 s.
